@@ -1,0 +1,44 @@
+import type { Config } from "jest";
+
+/**
+ * Three projects: the SDK's own tests compiled with experimentalDecorators (as src is), and two consumer
+ * suites that import the BUILT package the way users do, one compiled with standard (stage-3) decorators and
+ * one with experimentalDecorators. Each project has exactly one ts-jest transform: ts-jest caches its config
+ * per project (see TOOLING.md).
+ */
+const tsJest = (tsconfig: string) => ({ "^.+\\.ts$": ["ts-jest", { tsconfig, isolatedModules: false }] as [string, object] });
+
+const config: Config = {
+  testTimeout: 60_000,
+  coverageProvider: "v8",
+  collectCoverageFrom: ["src/**/*.ts", "migrations/**/*.ts"],
+  coverageReporters: ["text-summary", "json-summary"],
+  projects: [
+    {
+      displayName: "sdk",
+      testEnvironment: "node",
+      roots: ["<rootDir>/test/unit", "<rootDir>/test/integration"],
+      testMatch: ["**/*.test.ts"],
+      transform: tsJest("<rootDir>/tsconfig.json"),
+      setupFiles: ["reflect-metadata"],
+    },
+    {
+      displayName: "consumer-stage3",
+      testEnvironment: "node",
+      roots: ["<rootDir>/test/consumer-stage3"],
+      testMatch: ["**/*.test.ts"],
+      transform: tsJest("<rootDir>/test/consumer-stage3/tsconfig.json"),
+      moduleNameMapper: { "^skill-metrics$": "<rootDir>/dist/src/index.js" },
+    },
+    {
+      displayName: "consumer-legacy",
+      testEnvironment: "node",
+      roots: ["<rootDir>/test/consumer-legacy"],
+      testMatch: ["**/*.test.ts"],
+      transform: tsJest("<rootDir>/test/consumer-legacy/tsconfig.json"),
+      moduleNameMapper: { "^skill-metrics$": "<rootDir>/dist/src/index.js" },
+    },
+  ],
+};
+
+export default config;

@@ -1,0 +1,69 @@
+import { DataSource, type DataSourceOptions } from "typeorm";
+import { ErrorCategory } from "../entities/ErrorCategory.entity";
+import { ExecutionMetric } from "../entities/ExecutionMetric.entity";
+import { SkillProfile } from "../entities/SkillProfile.entity";
+import { InitialSchema1764288000000 } from "../../migrations/1764288000000-InitialSchema";
+import { ConfigurationError } from "../errors";
+
+/** The entities of skill-metrics, for users who include them in their own DataSource. */
+export const SKILL_METRICS_ENTITIES = [ExecutionMetric, SkillProfile, ErrorCategory];
+
+/** The migrations of skill-metrics in order, for users who run them from their own DataSource. */
+export const SKILL_METRICS_MIGRATIONS = [InitialSchema1764288000000];
+
+/** The SQLite file used when nothing else is said. */
+export const DEFAULT_DATABASE_PATH = "execution_metrics.db";
+
+/** Where the metrics live. Every field is optional; with none, the SQLite file `execution_metrics.db`. */
+export interface DatabaseOptions {
+  /** SQLite file path, or ":memory:". Default: env SKILL_METRICS_DB, else `execution_metrics.db`. */
+  database?: string;
+  /** PostgreSQL connection URL (`postgres://…`). Default: env SKILL_METRICS_DB_URL. Wins over `database`. */
+  url?: string;
+  /** Your own DataSource (initialized or not) or options for one; it must include SKILL_METRICS_ENTITIES. */
+  dataSource?: DataSource | DataSourceOptions;
+  /** How long SQLite waits for another process's write lock, in milliseconds. Default 5000. */
+  busyTimeoutMillis?: number;
+}
+
+/**
+ * Builds (without initializing) the DataSource that options describe: the user's own, PostgreSQL by URL, or
+ * SQLite in WAL mode. Migrations are listed as classes, never globs, and `synchronize` is always off.
+ */
+export function createDataSource(options: DatabaseOptions = {}): DataSource {
+  if (options.dataSource instanceof DataSource) return options.dataSource;
+  if (options.dataSource) return new DataSource(options.dataSource);
+  const url = options.url ?? process.env.SKILL_METRICS_DB_URL;
+  if (url) {
+    if (!/^postgres(ql)?:\/\//.test(url)) {
+      throw ConfigurationError.invalidOption("url", `expected a postgres:// or postgresql:// URL, got "${url}"`);
+    }
+    return new DataSource({
+      type: "postgres",
+      url,
+      entities: SKILL_METRICS_ENTITIES,
+      migrations: SKILL_METRICS_MIGRATIONS,
+      synchronize: false,
+    });
+  }
+  const busyTimeout = options.busyTimeoutMillis ?? 5000;
+  if (!Number.isInteger(busyTimeout) || busyTimeout < 0) {
+    throw ConfigurationError.invalidOption("busyTimeoutMillis", "must be a whole number of milliseconds ≥ 0");
+  }
+  return new DataSource({
+    type: "sqlite",
+    database: options.database ?? process.env.SKILL_METRICS_DB ?? DEFAULT_DATABASE_PATH,
+    entities: SKILL_METRICS_ENTITIES,
+    migrations: SKILL_METRICS_MIGRATIONS,
+    synchronize: false,
+    enableWAL: true,
+    busyTimeout,
+  });
+}
+
+/** Initializes the DataSource if needed and runs pending migrations, each in its own transaction. */
+export async function openDatabase(dataSource: DataSource): Promise<DataSource> {
+  if (!dataSource.isInitialized) await dataSource.initialize();
+  await dataSource.runMigrations({ transaction: "each" });
+  return dataSource;
+}

@@ -1,0 +1,327 @@
+import { Expose, Transform } from "class-transformer";
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsBoolean,
+  IsDate,
+  IsIn,
+  IsInt,
+  IsNumber,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  Max,
+  MaxLength,
+  Min,
+  MinLength,
+} from "class-validator";
+import { Column, Entity, Index, PrimaryColumn } from "typeorm";
+import { EXECUTION_STATUSES, type ExecutionStatus, METRIC_VERSION } from "./execution-metric-columns";
+import { LIMITS } from "./limits";
+import { ISO_TIMESTAMP_PATTERN, isoTimestampTransformer } from "./timestamp-transformer";
+
+const finite = { allowNaN: false, allowInfinity: false };
+const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+
+/**
+ * Turns an ISO-8601 string into a Date; anything else stays as it is, so that a malformed value is refused by
+ * @IsDate with its field named rather than silently becoming an Invalid Date.
+ */
+const toDate = ({ value }: { value: unknown }) =>
+  typeof value === "string" && ISO_TIMESTAMP_PATTERN.test(value) ? new Date(value) : value;
+
+/**
+ * One execution of one skill: the collection unit of the specification.
+ *
+ * Properties are camelCase; columns, CSV headers and JSON keys are snake_case (class-transformer's `@Expose`
+ * maps between the two). The class-validator rules here are the single definition of a valid record.
+ * The indexes repeat the migrations' (where each one is justified), so that the schema-agreement test holds.
+ */
+@Entity({ name: "execution_metrics" })
+@Index("IDX_execution_metrics_skill_started", ["skillId", "startedAt"])
+@Index("IDX_execution_metrics_status", ["status"])
+@Index("IDX_execution_metrics_started", ["startedAt"])
+@Index("IDX_execution_metrics_error_occurred", ["errorOccurred"])
+@Index("IDX_execution_metrics_error_category", ["errorCategory"])
+export class ExecutionMetric {
+  /** UUID; the SDK generates time-ordered UUIDv7, imports may carry any RFC 4122 version. */
+  @PrimaryColumn({ name: "execution_id", type: "varchar", length: 36 })
+  @Expose({ name: "execution_id" })
+  @IsUUID("all")
+  executionId!: string;
+
+  @Column({ name: "metric_version", type: "varchar", length: 16, default: METRIC_VERSION })
+  @Expose({ name: "metric_version" })
+  @IsString()
+  @Matches(/^\d+\.\d+$/)
+  metricVersion!: string;
+
+  @Column({ name: "skill_id", type: "varchar", length: LIMITS.identifierLength })
+  @Expose({ name: "skill_id" })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(LIMITS.identifierLength)
+  skillId!: string;
+
+  /** Parent job when executions are batched; inherited by nested executions. */
+  @Column({ name: "job_id", type: "varchar", length: LIMITS.identifierLength, nullable: true })
+  @Expose({ name: "job_id" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(LIMITS.identifierLength)
+  jobId!: string | null;
+
+  /** The execution this one ran inside, when tracked calls nest. */
+  @Column({ name: "parent_execution_id", type: "varchar", length: 36, nullable: true })
+  @Expose({ name: "parent_execution_id" })
+  @IsOptional()
+  @IsUUID("all")
+  parentExecutionId!: string | null;
+
+  /** Wall-clock start, UTC, millisecond precision. */
+  @Column({ name: "started_at", type: "varchar", length: 24, transformer: isoTimestampTransformer })
+  @Expose({ name: "started_at" })
+  @Transform(toDate, { toClassOnly: true })
+  @IsDate()
+  startedAt!: Date;
+
+  @Column({
+    name: "completed_at",
+    type: "varchar",
+    length: 24,
+    nullable: true,
+    transformer: isoTimestampTransformer,
+  })
+  @Expose({ name: "completed_at" })
+  @Transform(toDate, { toClassOnly: true })
+  @IsOptional()
+  @IsDate()
+  completedAt!: Date | null;
+
+  /** Measured with a monotonic clock, so it is exact even when the wall clock jumps. */
+  @Column({ name: "total_duration_ms", type: "double precision", nullable: true })
+  @Expose({ name: "total_duration_ms" })
+  @IsOptional()
+  @IsNumber(finite)
+  @Min(0)
+  totalDurationMs!: number | null;
+
+  @Column({ name: "status", type: "varchar", length: 16, default: "running" })
+  @Expose({ name: "status" })
+  @IsIn(EXECUTION_STATUSES as ExecutionStatus[])
+  status!: ExecutionStatus;
+
+  @Column({ name: "input_size_bytes", type: "integer", nullable: true })
+  @Expose({ name: "input_size_bytes" })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_COUNT)
+  inputSizeBytes!: number | null;
+
+  /** sha256 of a stable serialization of the input, only when input capture is on. */
+  @Column({ name: "input_hash", type: "varchar", length: LIMITS.inputHashLength, nullable: true })
+  @Expose({ name: "input_hash" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(LIMITS.inputHashLength)
+  inputHash!: string | null;
+
+  @Column({ name: "input_complexity", type: "double precision", nullable: true })
+  @Expose({ name: "input_complexity" })
+  @IsOptional()
+  @IsNumber(finite)
+  inputComplexity!: number | null;
+
+  @Column({ name: "input_summary", type: "text", nullable: true })
+  @Expose({ name: "input_summary" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(LIMITS.textCap)
+  inputSummary!: string | null;
+
+  @Column({ name: "output_size_bytes", type: "integer", nullable: true })
+  @Expose({ name: "output_size_bytes" })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_COUNT)
+  outputSizeBytes!: number | null;
+
+  /** 0–1, set by a validator or by feedback; the profile's quality score is its mean. */
+  @Column({ name: "output_quality", type: "double precision", nullable: true })
+  @Expose({ name: "output_quality" })
+  @IsOptional()
+  @IsNumber(finite)
+  @Min(0)
+  @Max(1)
+  outputQuality!: number | null;
+
+  @Column({ name: "output_summary", type: "text", nullable: true })
+  @Expose({ name: "output_summary" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(LIMITS.textCap)
+  outputSummary!: string | null;
+
+  @Column({ name: "api_calls_count", type: "integer", default: 0 })
+  @Expose({ name: "api_calls_count" })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_COUNT)
+  apiCallsCount!: number;
+
+  @Column({ name: "api_calls_cost_usd", type: "double precision", default: 0 })
+  @Expose({ name: "api_calls_cost_usd" })
+  @IsNumber(finite)
+  @Min(0)
+  apiCallsCostUsd!: number;
+
+  /** Opt-in: resident-set growth during the call, MB. */
+  @Column({ name: "memory_used_mb", type: "double precision", nullable: true })
+  @Expose({ name: "memory_used_mb" })
+  @IsOptional()
+  @IsNumber(finite)
+  memoryUsedMb!: number | null;
+
+  /** Opt-in: process CPU time over wall time during the call, percent of one core. */
+  @Column({ name: "cpu_usage_percent", type: "double precision", nullable: true })
+  @Expose({ name: "cpu_usage_percent" })
+  @IsOptional()
+  @IsNumber(finite)
+  @Min(0)
+  cpuUsagePercent!: number | null;
+
+  @Column({ name: "tokens_in", type: "integer", nullable: true })
+  @Expose({ name: "tokens_in" })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_COUNT)
+  tokensIn!: number | null;
+
+  @Column({ name: "tokens_out", type: "integer", nullable: true })
+  @Expose({ name: "tokens_out" })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_COUNT)
+  tokensOut!: number | null;
+
+  @Column({ name: "model_name", type: "varchar", length: LIMITS.identifierLength, nullable: true })
+  @Expose({ name: "model_name" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(LIMITS.identifierLength)
+  modelName!: string | null;
+
+  @Column({ name: "temperature", type: "double precision", nullable: true })
+  @Expose({ name: "temperature" })
+  @IsOptional()
+  @IsNumber(finite)
+  @Min(0)
+  @Max(10)
+  temperature!: number | null;
+
+  @Column({ name: "error_occurred", type: "boolean", default: false })
+  @Expose({ name: "error_occurred" })
+  @IsBoolean()
+  errorOccurred!: boolean;
+
+  /** One of the error_categories ids, or a category of the user's classifier. */
+  @Column({ name: "error_category", type: "varchar", length: LIMITS.errorCategoryLength, nullable: true })
+  @Expose({ name: "error_category" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(LIMITS.errorCategoryLength)
+  errorCategory!: string | null;
+
+  @Column({ name: "error_message", type: "text", nullable: true })
+  @Expose({ name: "error_message" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(LIMITS.textCap)
+  errorMessage!: string | null;
+
+  @Column({ name: "error_trace", type: "text", nullable: true })
+  @Expose({ name: "error_trace" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(LIMITS.traceCap)
+  errorTrace!: string | null;
+
+  @Column({ name: "warning_count", type: "integer", default: 0 })
+  @Expose({ name: "warning_count" })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_COUNT)
+  warningCount!: number;
+
+  @Column({ name: "warnings", type: "simple-json" })
+  @Expose({ name: "warnings" })
+  @IsArray()
+  @IsString({ each: true })
+  @MaxLength(LIMITS.textCap, { each: true })
+  @ArrayMaxSize(LIMITS.warningCount)
+  warnings!: string[];
+
+  @Column({ name: "validation_passed", type: "boolean", default: true })
+  @Expose({ name: "validation_passed" })
+  @IsBoolean()
+  validationPassed!: boolean;
+
+  /** 0–1, when a correctness check is available. */
+  @Column({ name: "correctness_score", type: "double precision", nullable: true })
+  @Expose({ name: "correctness_score" })
+  @IsOptional()
+  @IsNumber(finite)
+  @Min(0)
+  @Max(1)
+  correctnessScore!: number | null;
+
+  @Column({ name: "user_feedback_received", type: "boolean", default: false })
+  @Expose({ name: "user_feedback_received" })
+  @IsBoolean()
+  userFeedbackReceived!: boolean;
+
+  /** 1–5 Likert. */
+  @Column({ name: "user_satisfaction", type: "integer", nullable: true })
+  @Expose({ name: "user_satisfaction" })
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(5)
+  userSatisfaction!: number | null;
+
+  @Column({ name: "agent_id", type: "varchar", length: LIMITS.identifierLength, nullable: true })
+  @Expose({ name: "agent_id" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(LIMITS.identifierLength)
+  agentId!: string | null;
+
+  /** prod / test / dev, or the user's own names. */
+  @Column({ name: "environment", type: "varchar", length: LIMITS.environmentLength, nullable: true })
+  @Expose({ name: "environment" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(LIMITS.environmentLength)
+  environment!: string | null;
+
+  @Column({ name: "notes", type: "text", nullable: true })
+  @Expose({ name: "notes" })
+  @IsOptional()
+  @IsString()
+  @MaxLength(LIMITS.textCap)
+  notes!: string | null;
+
+  @Column({ name: "tags", type: "simple-json" })
+  @Expose({ name: "tags" })
+  @IsArray()
+  @IsString({ each: true })
+  @MinLength(1, { each: true })
+  @MaxLength(LIMITS.tagLength, { each: true })
+  @ArrayMaxSize(LIMITS.tagCount)
+  tags!: string[];
+}

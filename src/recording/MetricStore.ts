@@ -1,0 +1,10 @@
+import type { ExecutionMetricRow } from "../entities/execution-metric-columns";
+
+/**
+ * Where the recorder writes finished rows. Implementations must be idempotent on execution_id: writing a row
+ * whose id is already stored leaves the stored row as it is (replays and re-imports rely on it).
+ */
+export interface MetricStore {
+  /** Writes all rows in one transaction: all are stored, or none is and the promise rejects. */
+  insert(rows: readonly ExecutionMetricRow[]): Promise<void>;
+}

@@ -1,0 +1,135 @@
+import { plainToInstance } from "class-transformer";
+import { validateSync, type ValidationError as ClassValidatorError } from "class-validator";
+import { v7 as uuidv7 } from "uuid";
+import { ExecutionMetric } from "../entities/ExecutionMetric.entity";
+import {
+  EXECUTION_METRIC_COLUMNS,
+  type ExecutionMetricRow,
+  METRIC_VERSION,
+} from "../entities/execution-metric-columns";
+import { LIMITS, truncateText } from "../entities/limits";
+import { MetricValidationError, type ValidationIssue } from "../errors";
+
+const COLUMN_BY_PROPERTY = new Map(EXECUTION_METRIC_COLUMNS.map((c) => [c.property, c]));
+const COLUMN_NAMES = new Set(EXECUTION_METRIC_COLUMNS.map((c) => c.name));
+
+/** Values a record may leave out, and what they become. */
+const DEFAULTS: Partial<ExecutionMetricRow> = {
+  metric_version: METRIC_VERSION,
+  api_calls_count: 0,
+  api_calls_cost_usd: 0,
+  error_occurred: false,
+  warning_count: 0,
+  warnings: [],
+  validation_passed: true,
+  user_feedback_received: false,
+  tags: [],
+};
+
+/** Free-text fields cut at their cap instead of being refused. */
+const TEXT_CAPS: Partial<Record<keyof ExecutionMetricRow, number>> = {
+  error_message: LIMITS.textCap,
+  error_trace: LIMITS.traceCap,
+  input_summary: LIMITS.textCap,
+  output_summary: LIMITS.textCap,
+  notes: LIMITS.textCap,
+};
+
+/** Options of {@link validateMetricRecord}. */
+export interface ValidateRecordOptions {
+  /** Give a record without execution_id a new UUIDv7 (default false: the id is required). */
+  generateId?: boolean;
+}
+
+/**
+ * Checks a snake_case plain record (the form of exports, imports and `collector.record()`) against every rule
+ * of {@link ExecutionMetric}, and returns it as a complete stored row.
+ *
+ * Missing optional fields become null or their column default; free text over its cap is truncated; an
+ * unknown field, a wrong type, a value out of range or an inconsistent lifecycle is refused.
+ *
+ * @throws MetricValidationError naming every broken field and rule.
+ */
+export function validateMetricRecord(plain: unknown, options: ValidateRecordOptions = {}): ExecutionMetricRow {
+  if (plain === null || typeof plain !== "object" || Array.isArray(plain)) {
+    throw new MetricValidationError([
+      { field: "(record)", value: plain, rule: "isObject", message: "a record must be a plain object" },
+    ]);
+  }
+  const input: Record<string, unknown> = { ...DEFAULTS, ...(plain as Record<string, unknown>) };
+  const issues: ValidationIssue[] = [];
+  for (const key of Object.keys(input)) {
+    if (!COLUMN_NAMES.has(key as keyof ExecutionMetricRow)) {
+      issues.push({ field: key, value: input[key], rule: "unknownField", message: "is not a column of execution_metrics" });
+    }
+  }
+  if (issues.length > 0) throw new MetricValidationError(issues);
+
+  if ((input.execution_id === undefined || input.execution_id === null) && options.generateId) {
+    input.execution_id = uuidv7();
+  }
+  for (const [field, cap] of Object.entries(TEXT_CAPS)) {
+    if (typeof input[field] === "string") input[field] = truncateText(input[field] as string, cap as number);
+  }
+  if (Array.isArray(input.warnings)) {
+    input.warnings = input.warnings
+      .slice(0, LIMITS.warningCount)
+      .map((w) => (typeof w === "string" ? truncateText(w, LIMITS.textCap) : w));
+  }
+
+  const entity = plainToInstance(ExecutionMetric, input);
+  for (const error of validateSync(entity, { forbidUnknownValues: false })) issues.push(...toIssues(error));
+  if (issues.length === 0) issues.push(...lifecycleIssues(entity));
+  if (issues.length > 0) throw new MetricValidationError(issues);
+  return entityToRow(entity);
+}
+
+/** Converts an entity (from TypeORM or class-transformer) to its stored snake_case row. */
+export function entityToRow(entity: ExecutionMetric): ExecutionMetricRow {
+  const row: Record<string, unknown> = {};
+  for (const column of EXECUTION_METRIC_COLUMNS) {
+    const value = (entity as unknown as Record<string, unknown>)[column.property];
+    if (column.kind === "timestamp") row[column.name] = value instanceof Date ? value.toISOString() : (value ?? null);
+    else row[column.name] = value ?? DEFAULTS[column.name] ?? null;
+  }
+  return row as unknown as ExecutionMetricRow;
+}
+
+function toIssues(error: ClassValidatorError): ValidationIssue[] {
+  const field = COLUMN_BY_PROPERTY.get(error.property)?.name ?? error.property;
+  const constraints = error.constraints ?? {};
+  const rules = Object.keys(constraints);
+  // class-validator reports the rules in declaration order; a missing value fails them all, the first says why.
+  return rules.slice(0, 1).map((rule) => ({ field, value: error.value, rule, message: constraints[rule] }));
+}
+
+/** Rules across fields: what a finished or running execution must and must not carry. */
+function lifecycleIssues(entity: ExecutionMetric): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const finished = entity.status !== "running";
+  if (finished && !entity.completedAt) {
+    issues.push({
+      field: "completed_at",
+      value: entity.completedAt ?? null,
+      rule: "requiredWhenFinished",
+      message: `is required when status is "${entity.status}"`,
+    });
+  }
+  if (finished && (entity.totalDurationMs === null || entity.totalDurationMs === undefined)) {
+    issues.push({
+      field: "total_duration_ms",
+      value: entity.totalDurationMs ?? null,
+      rule: "requiredWhenFinished",
+      message: `is required when status is "${entity.status}"`,
+    });
+  }
+  if (entity.completedAt && entity.startedAt && entity.completedAt.getTime() < entity.startedAt.getTime()) {
+    issues.push({
+      field: "completed_at",
+      value: entity.completedAt.toISOString(),
+      rule: "notBeforeStart",
+      message: "must not be earlier than started_at",
+    });
+  }
+  return issues;
+}
