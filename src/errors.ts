@@ -63,6 +63,16 @@ export class ConfigurationError extends SkillMetricsError {
     return new ConfigurationError(`Invalid option "${option}": ${rule}.`);
   }
 
+  /** sqlite3's native addon is not built: npm 11 skips dependency install scripts unless allowed. */
+  static sqliteAddonMissing(cause: unknown): ConfigurationError {
+    return new ConfigurationError(
+      "The sqlite3 driver's native addon is missing: npm skipped its build script. " +
+        "Run `npm install-scripts approve sqlite3 && npm rebuild sqlite3` in your project " +
+        '(or add "allowScripts": { "sqlite3": true } to package.json and reinstall).',
+      { cause },
+    );
+  }
+
   static closed(): ConfigurationError {
     return new ConfigurationError("The collector has been shut down; create a new one to go on recording.");
   }

@@ -63,7 +63,16 @@ export function createDataSource(options: DatabaseOptions = {}): DataSource {
 
 /** Initializes the DataSource if needed and runs pending migrations, each in its own transaction. */
 export async function openDatabase(dataSource: DataSource): Promise<DataSource> {
-  if (!dataSource.isInitialized) await dataSource.initialize();
+  if (!dataSource.isInitialized) {
+    try {
+      await dataSource.initialize();
+    } catch (error) {
+      if (String((error as Error)?.message).includes("Could not locate the bindings file")) {
+        throw ConfigurationError.sqliteAddonMissing(error);
+      }
+      throw error;
+    }
+  }
   await dataSource.runMigrations({ transaction: "each" });
   return dataSource;
 }
