@@ -58,21 +58,26 @@ export function createDataSource(options: DatabaseOptions = {}): DataSource {
     synchronize: false,
     enableWAL: true,
     busyTimeout,
+    driver: loadSqlite3(),
   });
+}
+
+/**
+ * Loads sqlite3 ourselves: TypeORM turns every load failure into "package not installed", which hides the
+ * common case on npm 11 — the package is there but its native addon was never built.
+ */
+function loadSqlite3(): unknown {
+  try {
+    return require("sqlite3");
+  } catch (error) {
+    if (String((error as Error)?.message).includes("bindings")) throw ConfigurationError.sqliteAddonMissing(error);
+    throw error;
+  }
 }
 
 /** Initializes the DataSource if needed and runs pending migrations, each in its own transaction. */
 export async function openDatabase(dataSource: DataSource): Promise<DataSource> {
-  if (!dataSource.isInitialized) {
-    try {
-      await dataSource.initialize();
-    } catch (error) {
-      if (String((error as Error)?.message).includes("Could not locate the bindings file")) {
-        throw ConfigurationError.sqliteAddonMissing(error);
-      }
-      throw error;
-    }
-  }
+  if (!dataSource.isInitialized) await dataSource.initialize();
   await dataSource.runMigrations({ transaction: "each" });
   return dataSource;
 }
