@@ -3,13 +3,14 @@ import { ErrorCategory } from "../entities/ErrorCategory.entity";
 import { ExecutionMetric } from "../entities/ExecutionMetric.entity";
 import { SkillProfile } from "../entities/SkillProfile.entity";
 import { InitialSchema1764288000000 } from "../../migrations/1764288000000-InitialSchema";
+import { QueryIndexes1764374400000 } from "../../migrations/1764374400000-QueryIndexes";
 import { ConfigurationError } from "../errors";
 
 /** The entities of skill-metrics, for users who include them in their own DataSource. */
 export const SKILL_METRICS_ENTITIES = [ExecutionMetric, SkillProfile, ErrorCategory];
 
 /** The migrations of skill-metrics in order, for users who run them from their own DataSource. */
-export const SKILL_METRICS_MIGRATIONS = [InitialSchema1764288000000];
+export const SKILL_METRICS_MIGRATIONS = [InitialSchema1764288000000, QueryIndexes1764374400000];
 
 /** The SQLite file used when nothing else is said. */
 export const DEFAULT_DATABASE_PATH = "execution_metrics.db";
