@@ -1,0 +1,237 @@
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as readline from "node:readline";
+import type { ExecutionMetricRow } from "../entities/execution-metric-columns";
+import { StorageError } from "../errors";
+import { validateMetricRecord } from "../validation/validate-record";
+
+/** Infix of a spill file taken over by a replay: `<spill>.replaying-<pid>-<n>`. */
+const REPLAYING_INFIX = ".replaying-";
+/** Infix of a sync-spill journal: `<spill>.journal-<pid>`. */
+const JOURNAL_INFIX = ".journal-";
+/** Suffix of the file that keeps spill lines a replay could not use, for a human to look at. */
+const REJECTED_SUFFIX = ".rejected";
+
+let replayCounter = 0;
+
+/** What a replay did. */
+export interface ReplayResult {
+  /** Rows handed to the store (rows already stored are skipped by the store, so this may count some twice). */
+  readonly rows: number;
+  /** Lines skipped because they were not a valid row (a line cut by a crash mid-append, a hand edit…). */
+  readonly rejectedLines: number;
+}
+
+/**
+ * The append-only NDJSON spill file: one stored-form row per line.
+ *
+ * Appends are synchronous (they run in `process.on("exit")` too) and fsync'd. A replay first renames the file
+ * to a unique `.replaying-…` name, so rows spilled while it runs go to a fresh file and are not lost; the
+ * renamed file is deleted only after all its rows are stored, so a crash mid-replay leaves it for the next
+ * replay, and the idempotent store (ON CONFLICT DO NOTHING on execution_id) makes replaying twice harmless.
+ * Several processes may share one spill file: see {@link SpillFile.append} for the race it closes.
+ */
+export class SpillFile {
+  constructor(readonly path: string) {}
+
+  /** The journal file that a process with this pid keeps in `sync-spill` durability. */
+  journalPathFor(pid: number): string {
+    return `${this.path}${JOURNAL_INFIX}${pid}`;
+  }
+
+  /** True when a spill file, a replay left over by a crash, or a dead process's journal waits to be replayed. */
+  hasPendingRows(): boolean {
+    return fs.existsSync(this.path) || this.leftovers().length > 0;
+  }
+
+  /**
+   * Appends rows, durably (fsync), before returning.
+   *
+   * When another process renames the file for a replay between our open and our write, the rows land in the
+   * renamed file, which that replay may already have read. Checking afterwards that the path still names
+   * the file we wrote to, and writing again if not, means a row is at worst replayed twice, never lost.
+   *
+   * @throws StorageError when the file cannot be written (the caller keeps or counts the rows).
+   */
+  append(rows: readonly ExecutionMetricRow[]): void {
+    if (rows.length === 0) return;
+    let text = "";
+    for (const row of rows) text += JSON.stringify(row) + "\n";
+    try {
+      fs.mkdirSync(path.dirname(this.path), { recursive: true });
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const fd = fs.openSync(this.path, "a+");
+        try {
+          writeAfterCompleteLine(fd, text);
+          fs.fsyncSync(fd);
+          const written = fs.fstatSync(fd);
+          const current = statOrNull(this.path);
+          if (current && current.ino === written.ino && current.dev === written.dev) return;
+        } finally {
+          fs.closeSync(fd);
+        }
+      }
+      throw new Error("the spill file kept being renamed by concurrent replays");
+    } catch (error) {
+      throw new StorageError(`Could not append ${rows.length} metric rows to the spill file ${this.path}`, error);
+    }
+  }
+
+  /**
+   * Stores every row waiting in this spill file, in crash leftovers of earlier replays, and in journals of
+   * processes that are no longer running; deletes each file once all its rows are stored.
+   *
+   * @param insert writes one batch (the recorder's store); when it rejects, the replay stops and the file
+   *   being replayed stays for the next attempt.
+   * @param onProblem receives one error per file that had unusable lines (they are copied to `<spill>.rejected`).
+   */
+  async replay(
+    insert: (rows: ExecutionMetricRow[]) => Promise<void>,
+    batchSize: number,
+    onProblem: (error: unknown) => void,
+  ): Promise<ReplayResult> {
+    const files = this.leftovers();
+    const taken = `${this.path}${REPLAYING_INFIX}${process.pid}-${Date.now()}-${replayCounter++}`;
+    try {
+      fs.renameSync(this.path, taken);
+      files.push(taken);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw new StorageError(`Could not take over the spill file ${this.path}`, error);
+    }
+    let rows = 0;
+    let rejectedLines = 0;
+    for (const file of files) {
+      const result = await this.replayFile(file, insert, batchSize, onProblem);
+      rows += result.rows;
+      rejectedLines += result.rejectedLines;
+      try {
+        fs.unlinkSync(file);
+      } catch (error) {
+        // Another process replaying the same leftover deleted it first: its rows are stored either way.
+        if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
+      }
+    }
+    return { rows, rejectedLines };
+  }
+
+  private async replayFile(
+    file: string,
+    insert: (rows: ExecutionMetricRow[]) => Promise<void>,
+    batchSize: number,
+    onProblem: (error: unknown) => void,
+  ): Promise<ReplayResult> {
+    let input: fs.ReadStream;
+    try {
+      input = fs.createReadStream(file, { encoding: "utf8" });
+      await new Promise<void>((resolve, reject) => input.once("open", () => resolve()).once("error", reject));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { rows: 0, rejectedLines: 0 };
+      throw new StorageError(`Could not read the spill file ${file}`, error);
+    }
+    const rejected: string[] = [];
+    let batch: ExecutionMetricRow[] = [];
+    let rows = 0;
+    let lineNumber = 0;
+    const lines = readline.createInterface({ input, crlfDelay: Infinity });
+    try {
+      for await (const line of lines) {
+        lineNumber++;
+        if (line.trim() === "") continue;
+        const row = parseLine(line);
+        if (row === undefined) {
+          rejected.push(line);
+          continue;
+        }
+        batch.push(row);
+        if (batch.length >= batchSize) {
+          await insert(batch);
+          rows += batch.length;
+          batch = [];
+        }
+      }
+      if (batch.length > 0) {
+        await insert(batch);
+        rows += batch.length;
+      }
+    } finally {
+      lines.close();
+      input.destroy();
+    }
+    if (rejected.length > 0) {
+      const keptIn = `${this.path}${REJECTED_SUFFIX}`;
+      try {
+        fs.appendFileSync(keptIn, rejected.map((line) => line + "\n").join(""));
+      } catch {
+        // Keeping the unusable lines is a courtesy; the report below still says they were skipped.
+      }
+      onProblem(
+        new StorageError(
+          `Skipped ${rejected.length} of ${lineNumber} lines of the spill file ${file} that are not valid rows (copied to ${keptIn})`,
+          new Error("unparsable or invalid NDJSON line (a crash while appending cuts the last line)"),
+        ),
+      );
+    }
+    return { rows, rejectedLines: rejected.length };
+  }
+
+  /** Replays left over by a crash, and journals of processes that have ended. */
+  private leftovers(): string[] {
+    const directory = path.dirname(this.path);
+    const base = path.basename(this.path);
+    let names: string[];
+    try {
+      names = fs.readdirSync(directory);
+    } catch {
+      return [];
+    }
+    const found: string[] = [];
+    for (const name of names) {
+      if (!name.startsWith(base)) continue;
+      const rest = name.slice(base.length);
+      if (rest.startsWith(REPLAYING_INFIX)) {
+        found.push(path.join(directory, name));
+      } else if (rest.startsWith(JOURNAL_INFIX)) {
+        const pid = Number(rest.slice(JOURNAL_INFIX.length));
+        // A live process's journal holds rows that process still has queued: leave it to that process.
+        if (Number.isInteger(pid) && pid !== process.pid && !isRunning(pid)) found.push(path.join(directory, name));
+      }
+    }
+    return found.sort();
+  }
+}
+
+/** Writes text after making sure the file does not end in a line cut short by a crash mid-append. */
+function writeAfterCompleteLine(fd: number, text: string): void {
+  const size = fs.fstatSync(fd).size;
+  if (size > 0) {
+    const last = Buffer.alloc(1);
+    fs.readSync(fd, last, 0, 1, size - 1);
+    if (last[0] !== 0x0a) text = "\n" + text;
+  }
+  fs.writeSync(fd, text);
+}
+
+function parseLine(line: string): ExecutionMetricRow | undefined {
+  try {
+    return validateMetricRecord(JSON.parse(line));
+  } catch {
+    return undefined;
+  }
+}
+
+function statOrNull(file: string): fs.Stats | null {
+  try {
+    return fs.statSync(file);
+  } catch {
+    return null;
+  }
+}
+
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
