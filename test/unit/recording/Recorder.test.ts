@@ -1,0 +1,212 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ConfigurationError, StorageError } from "../../../src/errors";
+import { Recorder } from "../../../src/recording/Recorder";
+import { makeRow, makeRows } from "./make-row";
+import { MemoryStore } from "./MemoryStore";
+
+describe("Recorder (store boundary)", () => {
+  let dir: string;
+  let spillPath: string;
+  const recorders: Recorder[] = [];
+  const errors: unknown[] = [];
+  const onError = (e: unknown) => errors.push(e);
+
+  function recorder(store: MemoryStore, options: ConstructorParameters<typeof Recorder>[1] = {}): Recorder {
+    const r = new Recorder(store, { flushIntervalMillis: 60_000, spillPath, onError, ...options });
+    recorders.push(r);
+    return r;
+  }
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "skill-metrics-recorder-"));
+    spillPath = join(dir, "metrics.db.spill.ndjson");
+    errors.length = 0;
+  });
+
+  function spillFiles(): string[] {
+    return readdirSync(dir).filter((name) => name.startsWith("metrics.db.spill.ndjson"));
+  }
+
+  afterEach(async () => {
+    await Promise.all(recorders.splice(0).map((r) => r.shutdown()));
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("writes N submitted rows in batches of batchSize and counts them", async () => {
+    const store = new MemoryStore();
+    const r = recorder(store, { batchSize: 100 });
+    for (const row of makeRows(1050)) r.submit(row);
+    await r.flush();
+    expect(store.rows.size).toBe(1050);
+    expect(Math.max(...store.batchSizes)).toBe(100);
+    expect(store.batchSizes.reduce((a, b) => a + b, 0)).toBe(1050);
+    expect(r.stats).toEqual({ submitted: 1050, written: 1050, spilled: 0, replayed: 0, dropped: 0 });
+    expect(errors).toEqual([]);
+  });
+
+  it("starts writing a full batch without waiting for the timer or a flush() call", async () => {
+    const store = new MemoryStore();
+    const r = recorder(store, { batchSize: 10 });
+    for (const row of makeRows(10)) r.submit(row);
+    // No flush() call: the early flush must get there by itself; poll on the event loop, not on time.
+    while (store.rows.size < 10) await new Promise((resolve) => setImmediate(resolve));
+    expect(store.batchSizes).toEqual([10]);
+  });
+
+  it("never runs two writes at once, however many flushes are asked for", async () => {
+    const store = new MemoryStore();
+    const r = recorder(store, { batchSize: 7 });
+    const flushes: Promise<void>[] = [];
+    for (let i = 0; i < 200; i++) {
+      r.submit(makeRow(i));
+      if (i % 13 === 0) flushes.push(r.flush());
+    }
+    flushes.push(r.flush());
+    await Promise.all(flushes);
+    expect(store.maxConcurrent).toBe(1);
+    expect(store.rows.size).toBe(200);
+  });
+
+  it("resolves flush() only after the rows queued before it are stored", async () => {
+    const store = new MemoryStore();
+    let release!: () => void;
+    store.gate = new Promise<void>((resolve) => (release = resolve));
+    const r = recorder(store);
+    for (const row of makeRows(5)) r.submit(row);
+    let settled = false;
+    const flushed = r.flush().then(() => (settled = true));
+    for (let i = 0; i < 20; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(settled).toBe(false);
+    expect(store.rows.size).toBe(0);
+    release();
+    await flushed;
+    expect(store.rows.size).toBe(5);
+  });
+
+  it("spills a failed batch and replays it once on the next successful flush", async () => {
+    const store = new MemoryStore();
+    // The first write fails, and so does the replay an empty flush() attempts afterwards.
+    store.failuresLeft = 2;
+    const r = recorder(store, { batchSize: 50 });
+    for (const row of makeRows(120)) r.submit(row);
+    await r.flush();
+    expect(store.rows.size).toBe(0);
+    expect(spillFiles().length).toBe(1);
+    expect(errors.some((e) => e instanceof StorageError && /saved to/.test(e.message))).toBe(true);
+    for (const row of makeRows(10, 0, 120)) r.submit(row);
+    await r.flush();
+    expect(store.rows.size).toBe(130);
+    expect(spillFiles()).toEqual([]);
+    expect(r.stats).toEqual({ submitted: 130, written: 10, spilled: 120, replayed: 120, dropped: 0 });
+  });
+
+  it("replays waiting rows on an explicit flush() even when nothing new was queued", async () => {
+    const store = new MemoryStore();
+    store.failuresLeft = 1;
+    const r = recorder(store);
+    for (const row of makeRows(30)) r.submit(row);
+    await r.flush();
+    expect(store.rows.size).toBe(0);
+    await r.flush();
+    expect(store.rows.size).toBe(30);
+  });
+
+  it("sends overflow to the spill file, not the floor, and counts rows = submitted", async () => {
+    const store = new MemoryStore();
+    const r = recorder(store, { maxQueueSize: 100, batchSize: 1000 });
+    for (const row of makeRows(350)) r.submit(row);
+    expect(r.stats.spilled).toBeLessThanOrEqual(250);
+    await r.flush();
+    expect(r.stats.spilled).toBe(250);
+    expect(store.rows.size).toBe(350);
+    expect(r.stats.dropped).toBe(0);
+    expect(errors.some((e) => e instanceof StorageError && /queue is full/.test(e.message))).toBe(true);
+  });
+
+  it("without a spill file, counts failed rows as dropped and reports them", async () => {
+    const store = new MemoryStore();
+    store.failuresLeft = 1;
+    const r = recorder(store, { spillPath: null });
+    for (const row of makeRows(20)) r.submit(row);
+    await r.flush();
+    expect(r.stats.dropped).toBe(20);
+    expect(errors.length).toBeGreaterThan(0);
+  });
+
+  it("shuts down once: the second call returns the same promise, and everything is written", async () => {
+    const store = new MemoryStore();
+    const r = recorder(store, { batchSize: 64 });
+    for (const row of makeRows(1000)) r.submit(row);
+    const first = r.shutdown();
+    const second = r.shutdown();
+    expect(second).toBe(first);
+    await first;
+    expect(store.rows.size).toBe(1000);
+  });
+
+  it("shutdown with a batch in flight still ends with rows = submitted", async () => {
+    const store = new MemoryStore();
+    let release!: () => void;
+    store.gate = new Promise<void>((resolve) => (release = resolve));
+    const r = recorder(store, { batchSize: 10 });
+    for (const row of makeRows(95)) r.submit(row);
+    const done = r.shutdown();
+    release();
+    await done;
+    expect(store.rows.size).toBe(95);
+  });
+
+  it("a row submitted after shutdown is reported, not thrown, and spilled for the next start", async () => {
+    const store = new MemoryStore();
+    const r = recorder(store);
+    await r.shutdown();
+    expect(() => r.submit(makeRow(1))).not.toThrow();
+    expect(errors.some((e) => e instanceof ConfigurationError && /after shutdown/.test(e.message))).toBe(true);
+    expect(readFileSync(spillPath, "utf8")).toContain(makeRow(1).execution_id);
+    const next = recorder(new MemoryStore());
+    const nextStore = new MemoryStore();
+    const restarted = recorder(nextStore);
+    expect(await restarted.replaySpill()).toBe(1);
+    expect([...nextStore.rows.keys()]).toEqual([makeRow(1).execution_id]);
+    await next.shutdown();
+  });
+
+  it("never throws from submit, even when the store and the spill file both fail", async () => {
+    const store = new MemoryStore();
+    store.failuresLeft = 1000;
+    // A directory where the spill file should be: every append fails.
+    const r = recorder(store, { spillPath: dir, maxQueueSize: 50 });
+    for (const row of makeRows(80)) expect(() => r.submit(row)).not.toThrow();
+    await r.flush();
+    // Rows the spill file refused are kept in memory, as far as the queue has room.
+    expect(r.stats.dropped).toBe(30);
+    store.failuresLeft = 0;
+    await r.flush();
+    expect(store.rows.size).toBe(50);
+  });
+
+  it("sync-spill: every submitted row is in the journal before submit returns, and gone once committed", async () => {
+    const store = new MemoryStore();
+    const r = recorder(store, { durability: "sync-spill" });
+    const journal = `${spillPath}.journal-${process.pid}`;
+    for (const row of makeRows(3)) r.submit(row);
+    const lines = readFileSync(journal, "utf8").trim().split("\n");
+    expect(lines.map((l) => JSON.parse(l).execution_id)).toEqual(makeRows(3).map((row) => row.execution_id));
+    await r.flush();
+    expect(readFileSync(journal, "utf8")).toBe("");
+    await r.shutdown();
+    expect(existsSync(journal)).toBe(false);
+  });
+
+  it("attaches one set of process listeners however many recorders live, and detaches them all", async () => {
+    const events = ["exit", "beforeExit", "SIGINT", "SIGTERM"] as const;
+    const before = events.map((e) => process.listenerCount(e));
+    const many = Array.from({ length: 20 }, () => new Recorder(new MemoryStore(), { handleSignals: true, onError }));
+    const during = events.map((e) => process.listenerCount(e));
+    expect(during).toEqual(before.map((n) => n + 1));
+    await Promise.all(many.map((r) => r.shutdown()));
+    expect(events.map((e) => process.listenerCount(e))).toEqual(before);
+  });
+});
