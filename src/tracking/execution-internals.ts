@@ -1,0 +1,12 @@
+/**
+ * Keys of the ExecutionContext methods that only the tracking wrappers call. Symbols rather than names so
+ * that they are not part of the public surface (the package does not export them).
+ * @internal
+ */
+
+/** `ctx[FINISH](threw, error)`: ends the execution from a wrapper; never throws, no-op if already ended. */
+export const FINISH: unique symbol = Symbol("skill-metrics.finish");
+/** `ctx[RESTART_CLOCK]()`: restarts timing (a generator is timed from its first pull, not its creation). */
+export const RESTART_CLOCK: unique symbol = Symbol("skill-metrics.restartClock");
+/** `ctx[CAPTURE_ARGUMENTS](args)`: records input_size_bytes and input_hash of a call's arguments. */
+export const CAPTURE_ARGUMENTS: unique symbol = Symbol("skill-metrics.captureArguments");
