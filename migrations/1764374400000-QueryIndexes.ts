@@ -8,8 +8,9 @@ import { type MigrationInterface, type QueryRunner, Table, TableIndex } from "ty
  *   multi-row `INSERT … ON CONFLICT DO NOTHING` stays as it is (a trigger fires only for rows really inserted).
  * - Triggers that drop a skill's materialized profile when one of its executions is updated (feedback) or
  *   deleted: inserts are detected by ProfileService's staleness check, but an update changes no count.
- * - Indexes for the environment and job filters, and a covering index (skill_id, total_duration_ms, status,
- *   started_at) from which percentiles, the stddev pass and the staleness check read without touching the table.
+ * - Indexes for the environment and job filters, and a covering "profile" index (skill_id, total_duration_ms,
+ *   then every column a profile reads) from which aggregates, percentiles, the stddev pass and the staleness check
+ *   read without touching the table.
  *
  * The SQLite and PostgreSQL trigger dialects differ; both are here, the PostgreSQL one in PL/pgSQL.
  */
@@ -21,12 +22,10 @@ export class QueryIndexes1764374400000 implements MigrationInterface {
       // getMetrics({ environment }) and ({ jobId }): equality, then rows in time order for keyset pages.
       new TableIndex({ name: "IDX_execution_metrics_environment_started", columnNames: ["environment", "started_at"] }),
       new TableIndex({ name: "IDX_execution_metrics_job_started", columnNames: ["job_id", "started_at"] }),
-      // Profiles and baselines: a skill's durations in order (percentiles by ordered index scan), with status and
-      // started_at alongside so that no table row is read.
-      new TableIndex({
-        name: "IDX_execution_metrics_skill_duration",
-        columnNames: ["skill_id", "total_duration_ms", "status", "started_at"],
-      }),
+      // Profiles and baselines: a skill's durations in order (percentiles by ordered index scan), followed by every
+      // column a profile aggregates, so that refreshing reads this index alone and never a table row (measured on
+      // 1M rows: the aggregate pass drops from ~3.5 s through the table to ~0.45 s; see bench/RESULTS.md).
+      new TableIndex({ name: "IDX_execution_metrics_skill_profile", columnNames: [...PROFILE_INDEX_COLUMNS] }),
     ]);
 
     await queryRunner.createTable(
@@ -68,11 +67,27 @@ export class QueryIndexes1764374400000 implements MigrationInterface {
       for (const name of SQLITE_TRIGGER_NAMES) await queryRunner.query(`DROP TRIGGER IF EXISTS ${name}`);
     }
     await queryRunner.dropTable("execution_tags");
-    await queryRunner.dropIndex("execution_metrics", "IDX_execution_metrics_skill_duration");
+    await queryRunner.dropIndex("execution_metrics", "IDX_execution_metrics_skill_profile");
     await queryRunner.dropIndex("execution_metrics", "IDX_execution_metrics_job_started");
     await queryRunner.dropIndex("execution_metrics", "IDX_execution_metrics_environment_started");
   }
 }
+
+/** Frozen copy: the entity's @Index repeats it. */
+const PROFILE_INDEX_COLUMNS = [
+  "skill_id",
+  "total_duration_ms",
+  "status",
+  "started_at",
+  "api_calls_count",
+  "api_calls_cost_usd",
+  "output_size_bytes",
+  "output_quality",
+  "correctness_score",
+  "user_feedback_received",
+  "user_satisfaction",
+  "error_category",
+] as const;
 
 const SQLITE_TRIGGER_NAMES = [
   "trg_execution_metrics_tags_insert",

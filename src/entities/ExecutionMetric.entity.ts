@@ -46,7 +46,20 @@ const toDate = ({ value }: { value: unknown }) =>
 @Index("IDX_execution_metrics_error_category", ["errorCategory"])
 @Index("IDX_execution_metrics_environment_started", ["environment", "startedAt"])
 @Index("IDX_execution_metrics_job_started", ["jobId", "startedAt"])
-@Index("IDX_execution_metrics_skill_duration", ["skillId", "totalDurationMs", "status", "startedAt"])
+@Index("IDX_execution_metrics_skill_profile", [
+  "skillId",
+  "totalDurationMs",
+  "status",
+  "startedAt",
+  "apiCallsCount",
+  "apiCallsCostUsd",
+  "outputSizeBytes",
+  "outputQuality",
+  "correctnessScore",
+  "userFeedbackReceived",
+  "userSatisfaction",
+  "errorCategory",
+])
 export class ExecutionMetric {
   /** UUID; the SDK generates time-ordered UUIDv7, imports may carry any RFC 4122 version. */
   @PrimaryColumn({ name: "execution_id", type: "varchar", length: 36 })
