@@ -1,0 +1,269 @@
+import type { Readable } from "node:stream";
+import { DataSource } from "typeorm";
+import {
+  createDataSource,
+  type DatabaseOptions,
+  DEFAULT_DATABASE_PATH,
+  openDatabase,
+} from "./database/data-source";
+import type { ExecutionMetricRow } from "./entities/execution-metric-columns";
+import { LIMITS } from "./entities/limits";
+import { ConfigurationError, SkillMetricsError } from "./errors";
+import type { ExportDestination } from "./export/export-destination";
+import type { ExportFilter } from "./export/metric-filter";
+import { Recorder, type RecorderStats } from "./recording/Recorder";
+import type { RecorderOptions } from "./recording/RecorderOptions";
+import { SqlMetricStore } from "./recording/SqlMetricStore";
+import {
+  type CsvExportOptions,
+  type ExportResult,
+  ExportService,
+  type JsonExportOptions,
+} from "./services/ExportService";
+import { type ImportOptions, type ImportReport, ImportService } from "./services/ImportService";
+import type { ErrorClassifier } from "./tracking/classify-error";
+import { getDefaultSink, setDefaultSink } from "./tracking/default-sink";
+import type { EndResult, ExecutionContext } from "./tracking/ExecutionContext";
+import type { ExecutionSink } from "./tracking/ExecutionSink";
+import { startExecution } from "./tracking/track";
+import type { StartOptions } from "./tracking/tracking-options";
+import { validateMetricRecord } from "./validation/validate-record";
+
+/**
+ * Options of {@link ExecutionMetricsCollector.create}: where the metrics live (DatabaseOptions), how rows
+ * reach the database (RecorderOptions), and defaults for every execution. Every field is optional.
+ */
+export interface CollectorOptions extends DatabaseOptions, RecorderOptions {
+  /** environment written into executions whose own options name none (≤ 64 characters). Default: none. */
+  environment?: string;
+  /** agent_id written into executions whose own options name none (≤ 255 characters). Default: none. */
+  agentId?: string;
+  /** Classifier for failures whose decorator/track options name none. Default: the built-in `classifyError`. */
+  classifyError?: ErrorClassifier;
+  /**
+   * Become the collector that `@TrackExecution` and `track()` record to. Default true; the latest collector
+   * created with it wins, and shutting it down unsets it.
+   */
+  setAsDefault?: boolean;
+}
+
+/** Direct-API executions are swept for ended ones whenever this many have been started since the last sweep. */
+const OPEN_EXECUTION_SWEEP = 1024;
+
+/**
+ * The facade application code uses: it opens (and migrates) the database, records executions through a
+ * bounded, batched recorder, answers queries, and exports. See the README's API tour.
+ *
+ * @example
+ * const metrics = await ExecutionMetricsCollector.create({ database: "execution_metrics.db" });
+ * // … decorated skills run …
+ * await metrics.exportCsv("metrics_export.csv");
+ * await metrics.shutdown();
+ */
+export class ExecutionMetricsCollector {
+  private readonly recorder: Recorder;
+  private readonly sink: ExecutionSink;
+  private readonly exports: ExportService;
+  private readonly imports: ImportService;
+  /** Direct-API executions that may still be open; ended ones are swept out now and then. */
+  private openExecutions = new Set<ExecutionContext>();
+  private startedSinceSweep = 0;
+  private shutdownPromise: Promise<void> | undefined;
+
+  private constructor(
+    /** The TypeORM DataSource holding the metrics (yours, when you passed one). */
+    readonly dataSource: DataSource,
+    recorder: Recorder,
+    private readonly ownsDataSource: boolean,
+    options: CollectorOptions,
+  ) {
+    this.recorder = recorder;
+    this.sink = {
+      submit: (row) => recorder.submit(row),
+      reportError: (error) => recorder.reportError(error),
+      environment: options.environment ?? null,
+      agentId: options.agentId ?? null,
+      classifyError: options.classifyError,
+    };
+    this.exports = new ExportService(dataSource);
+    this.imports = new ImportService(dataSource);
+  }
+
+  /**
+   * Opens the database (SQLite file `execution_metrics.db` unless told otherwise), runs pending migrations,
+   * replays rows a previous process left in the spill file, and — unless `setAsDefault: false` — becomes the
+   * collector that decorators and `track()` record to.
+   *
+   * @throws ConfigurationError for an invalid option; StorageError when the database cannot be opened.
+   */
+  static async create(options: CollectorOptions = {}): Promise<ExecutionMetricsCollector> {
+    checkDefaults(options);
+    const dataSource = createDataSource(options);
+    const ownsDataSource = !(options.dataSource instanceof DataSource);
+    await openDatabase(dataSource);
+    const recorder = new Recorder(new SqlMetricStore(dataSource), {
+      ...options,
+      spillPath: options.spillPath === undefined ? defaultSpillPath(dataSource) : options.spillPath,
+    });
+    const collector = new ExecutionMetricsCollector(dataSource, recorder, ownsDataSource, options);
+    try {
+      await recorder.replaySpill();
+    } catch (error) {
+      // The rows stay in the spill file for the next flush or start; recording can begin anyway.
+      recorder.reportError(error);
+    }
+    if (options.setAsDefault ?? true) setDefaultSink(collector.sink);
+    return collector;
+  }
+
+  /**
+   * Starts an execution that you end: `exec.end({ status, outputSizeBytes, … })`, or by disposing it —
+   * `using exec = metrics.start("json_writer")` ends it with success (or failure after `exec.fail()`).
+   * An execution never ended is recorded with status "running" at shutdown() and reported.
+   *
+   * @throws ConfigurationError if the skill id or an option is invalid.
+   */
+  start(skillId: string, options?: StartOptions): ExecutionContext {
+    const execution = startExecution(this.sink, skillId, options);
+    if (++this.startedSinceSweep >= OPEN_EXECUTION_SWEEP) this.sweepEnded();
+    this.openExecutions.add(execution);
+    return execution;
+  }
+
+  /** Same as {@link start}: the specification's name. */
+  startExecution(skillId: string, options?: StartOptions): ExecutionContext {
+    return this.start(skillId, options);
+  }
+
+  /**
+   * Ends an execution started here: the same as `execution.end(result)`.
+   *
+   * @throws ExecutionStateError if it has already ended; MetricValidationError for a bad value in `result`.
+   */
+  endExecution(execution: ExecutionContext, result?: EndResult): void {
+    execution.end(result);
+  }
+
+  /**
+   * Records one execution given in the snake_case plain form of exports (`execution_id` may be left out:
+   * a UUIDv7 is generated). The record is validated first and queued like a tracked one.
+   *
+   * @returns the execution_id.
+   * @throws MetricValidationError naming the field and rule; nothing is recorded.
+   */
+  record(plain: Record<string, unknown>): string {
+    this.assertOpen();
+    const row: ExecutionMetricRow = validateMetricRecord(plain, { generateId: true });
+    this.recorder.submit(row);
+    return row.execution_id;
+  }
+
+  /** Resolves when everything recorded before the call is committed (or, if the database failed, spilled). */
+  flush(): Promise<void> {
+    return this.recorder.flush();
+  }
+
+  /** Counts of what the recorder has done: submitted, written, spilled, replayed, dropped rows. */
+  get stats(): RecorderStats {
+    return this.recorder.stats;
+  }
+
+  /**
+   * Streams executions to CSV (header of snake_case columns, RFC 4180, formula cells neutralised by default).
+   * `destination`: a file path (written to a temporary name, renamed on success) or a Writable.
+   */
+  async exportCsv(destination: ExportDestination, filter?: ExportFilter, options?: CsvExportOptions): Promise<ExportResult> {
+    await this.flushIfOpen();
+    return this.exports.exportCsv(destination, filter, options);
+  }
+
+  /** Streams executions as a JSON array (default) or NDJSON (`{ format: "ndjson" }`), snake_case keys. */
+  async exportJson(destination: ExportDestination, filter?: ExportFilter, options?: JsonExportOptions): Promise<ExportResult> {
+    await this.flushIfOpen();
+    return this.exports.exportJson(destination, filter, options);
+  }
+
+  /** Writes every SkillProfile (refreshed first) with calculated_at and the definitions' version. */
+  async exportStatsJson(destination: ExportDestination): Promise<ExportResult> {
+    await this.flushIfOpen();
+    return this.exports.exportStatsJson(destination);
+  }
+
+  /**
+   * Imports this project's CSV/JSON/NDJSON exports: every record validated, valid ones committed in batches,
+   * invalid ones reported with line, field and rule (`strict: true` writes nothing if any is invalid).
+   * Re-importing a file adds nothing: execution_id is the key.
+   */
+  async import(source: string | Readable, options?: ImportOptions): Promise<ImportReport> {
+    await this.flushIfOpen();
+    return this.imports.import(source, options);
+  }
+
+  /**
+   * Ends recording: executions started with start() and never ended are recorded with status "running"
+   * (and reported), everything queued is written, the process hooks are removed, and the DataSource is closed
+   * if the collector opened it. Runs once; later calls return the first call's promise.
+   */
+  shutdown(): Promise<void> {
+    this.shutdownPromise ??= this.close();
+    return this.shutdownPromise;
+  }
+
+  private async close(): Promise<void> {
+    if (getDefaultSink() === this.sink) setDefaultSink(null);
+    const abandoned = [...this.openExecutions].filter((execution) => !execution.isEnded);
+    for (const execution of abandoned) execution.abandon("running");
+    this.openExecutions.clear();
+    if (abandoned.length > 0) {
+      this.recorder.reportError(
+        new SkillMetricsError(
+          `${abandoned.length} execution(s) started with start()/startExecution() were never ended; ` +
+            `recorded with status "running": ${abandoned.slice(0, 5).map((e) => e.executionId).join(", ")}`,
+        ),
+      );
+    }
+    await this.recorder.shutdown();
+    if (this.ownsDataSource && this.dataSource.isInitialized) await this.dataSource.destroy();
+  }
+
+  private async flushIfOpen(): Promise<void> {
+    this.assertOpen();
+    await this.recorder.flush();
+  }
+
+  private assertOpen(): void {
+    if (this.shutdownPromise) throw ConfigurationError.closed();
+  }
+
+  private sweepEnded(): void {
+    this.startedSinceSweep = 0;
+    for (const execution of this.openExecutions) if (execution.isEnded) this.openExecutions.delete(execution);
+  }
+}
+
+/** A spill file beside a SQLite file; for :memory: none; for a server, in the working directory. */
+function defaultSpillPath(dataSource: DataSource): string | null {
+  const options = dataSource.options;
+  if (options.type === "sqlite" || options.type === "better-sqlite3") {
+    const database = options.database ?? DEFAULT_DATABASE_PATH;
+    return database === ":memory:" || database === "" ? null : `${database}.spill.ndjson`;
+  }
+  return "skill-metrics.spill.ndjson";
+}
+
+function checkDefaults(options: CollectorOptions): void {
+  if (options === null || typeof options !== "object") {
+    throw ConfigurationError.invalidOption("options", "must be an object");
+  }
+  const text = (name: "environment" | "agentId", max: number) => {
+    const value = options[name];
+    if (value !== undefined && (typeof value !== "string" || value.length === 0 || value.length > max)) {
+      throw ConfigurationError.invalidOption(name, `must be a string of 1 to ${max} characters`);
+    }
+  };
+  text("environment", LIMITS.environmentLength);
+  text("agentId", LIMITS.identifierLength);
+  if (options.classifyError !== undefined && typeof options.classifyError !== "function") {
+    throw ConfigurationError.invalidOption("classifyError", "must be a function (error, context) => category");
+  }
+}

@@ -1,0 +1,70 @@
+/**
+ * skill-metrics: execution metrics for AI agent skills. Every public export is listed here by name; anything
+ * not listed (the queue, the spill file, encoders) is internal and may change.
+ */
+import "reflect-metadata";
+
+// The facade
+export { ExecutionMetricsCollector } from "./ExecutionMetricsCollector";
+export type { CollectorOptions } from "./ExecutionMetricsCollector";
+
+// Tracking
+export { TrackExecution } from "./tracking/TrackExecution";
+export type { TrackExecutionDecorator } from "./tracking/TrackExecution";
+export { track } from "./tracking/track";
+export { currentExecution } from "./tracking/current-execution";
+export { ExecutionContext } from "./tracking/ExecutionContext";
+export type { EndResult, TokenUsage, ApiCallUsage } from "./tracking/ExecutionContext";
+export type { TrackOptions, StartOptions } from "./tracking/tracking-options";
+export { classifyError, ERROR_CATEGORIES } from "./tracking/classify-error";
+export type { ErrorClassifier, ErrorClassificationContext, ErrorCategoryId } from "./tracking/classify-error";
+export { OutputValidationError } from "./tracking/OutputValidationError";
+export { PRE_START_BUFFER_LIMIT } from "./tracking/default-sink";
+
+// Recording
+export type { RecorderOptions } from "./recording/RecorderOptions";
+export type { RecorderStats } from "./recording/Recorder";
+
+// Data model and database
+export { ExecutionMetric } from "./entities/ExecutionMetric.entity";
+export { SkillProfile } from "./entities/SkillProfile.entity";
+export type { SuccessRateTrend } from "./entities/SkillProfile.entity";
+export { ErrorCategory } from "./entities/ErrorCategory.entity";
+export type { ErrorSeverity } from "./entities/ErrorCategory.entity";
+export {
+  EXECUTION_METRIC_COLUMNS,
+  EXECUTION_METRIC_COLUMN_NAMES,
+  EXECUTION_STATUSES,
+  FINISHED_STATUSES,
+  METRIC_VERSION,
+} from "./entities/execution-metric-columns";
+export type { ExecutionMetricRow, ExecutionStatus, ColumnSpec, ColumnKind } from "./entities/execution-metric-columns";
+export { LIMITS } from "./entities/limits";
+export {
+  createDataSource,
+  openDatabase,
+  SKILL_METRICS_ENTITIES,
+  SKILL_METRICS_MIGRATIONS,
+  DEFAULT_DATABASE_PATH,
+} from "./database/data-source";
+export type { DatabaseOptions } from "./database/data-source";
+export { validateMetricRecord } from "./validation/validate-record";
+
+// Services
+export { ExportService, STATS_DEFINITIONS_VERSION } from "./services/ExportService";
+export type { CsvExportOptions, JsonExportOptions, ExportOptions, ExportResult } from "./services/ExportService";
+export type { ExportDestination } from "./export/export-destination";
+export type { ExportFilter } from "./export/metric-filter";
+export { ImportService } from "./services/ImportService";
+export type { ImportFormat, ImportOptions, ImportIssue, ImportReport } from "./services/ImportService";
+
+// Errors
+export {
+  SkillMetricsError,
+  MetricValidationError,
+  ExecutionStateError,
+  NotFoundError,
+  ConfigurationError,
+  StorageError,
+} from "./errors";
+export type { ValidationIssue } from "./errors";
