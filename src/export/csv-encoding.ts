@@ -42,10 +42,11 @@ export function quoteCsvCell(text: string | null): string {
 }
 
 /** Encodes one row as a CSV line (CRLF included): the JavaScript twin of the SQL line builder. */
-export function encodeCsvRow(row: Record<string, unknown>, neutralize: boolean): string {
+export function encodeCsvRow(row: object, neutralize: boolean): string {
+  const values = row as Record<string, unknown>;
   const cells: string[] = [];
   for (const column of EXECUTION_METRIC_COLUMNS) {
-    cells.push(encodeCsvValue(column.kind, row[column.name], neutralize));
+    cells.push(encodeCsvValue(column.kind, values[column.name], neutralize));
   }
   return cells.join(",") + CSV_LINE_END;
 }

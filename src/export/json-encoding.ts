@@ -4,10 +4,11 @@ import { EXECUTION_METRIC_COLUMNS } from "../entities/execution-metric-columns";
  * Encodes one row as a JSON object (snake_case keys in documented order, no line break): the JavaScript twin
  * of `jsonObjectSql()`, used for backends other than SQLite.
  */
-export function encodeJsonRow(row: Record<string, unknown>): string {
+export function encodeJsonRow(row: object): string {
+  const values = row as Record<string, unknown>;
   const parts: string[] = [];
   for (const column of EXECUTION_METRIC_COLUMNS) {
-    const value = row[column.name];
+    const value = values[column.name];
     let text: string;
     if (value === null || value === undefined) text = column.kind === "json-array" ? "[]" : "null";
     else if (column.kind === "boolean") text = value === true || value === 1 || value === "1" ? "true" : "false";
