@@ -1,0 +1,398 @@
+import type { DataSource } from "typeorm";
+import { SkillProfile } from "../entities/SkillProfile.entity";
+import { ConfigurationError } from "../errors";
+import { durationPercentiles, sumSquaredDeviations } from "./duration-statistics";
+import {
+  boolParam,
+  type Dialect,
+  dialectOf,
+  FAILED,
+  FINISHED,
+  type Query,
+  queryFor,
+  toNumber,
+  toNumberOrNull,
+} from "./sql-support";
+import { isLowerBy, meanOrNull, PROFILE_PERCENTILES, sampleStddev, successRateTrend } from "./statistics";
+
+const DAY_MILLIS = 24 * 60 * 60 * 1000;
+
+/** Options of {@link ProfileService}. Every field is optional. */
+export interface ProfileServiceOptions {
+  /** Length of each trend window, in milliseconds. Default 7 days. */
+  trendWindowMillis?: number;
+  /** Finished executions each trend window needs before any trend is given (else all three are null). Default 20. */
+  trendMinSample?: number;
+  /** Relative drop that counts as getting faster / cheaper, as a fraction. Default 0.1 (10%). */
+  trendThreshold?: number;
+  /** The clock that stamps calculated_at and ends the trend windows. Default `() => new Date()`. */
+  clock?: () => Date;
+}
+
+const DEFAULTS: Required<ProfileServiceOptions> = {
+  trendWindowMillis: 7 * DAY_MILLIS,
+  trendMinSample: 20,
+  trendThreshold: 0.1,
+  clock: () => new Date(),
+};
+
+/** One row of the aggregate pass. */
+interface AggregateRow {
+  skill_id: string;
+  total: unknown;
+  successful: unknown;
+  failed: unknown;
+  timed_out: unknown;
+  mean_duration: unknown;
+  min_duration: unknown;
+  max_duration: unknown;
+  api_calls: unknown;
+  cost: unknown;
+  mean_correctness: unknown;
+  mean_quality: unknown;
+  mean_output_size: unknown;
+  feedback: unknown;
+  mean_satisfaction: unknown;
+  last_execution_at: string | null;
+  recent_n: unknown;
+  recent_success: unknown;
+  recent_cost: unknown;
+  previous_n: unknown;
+  previous_success: unknown;
+  previous_cost: unknown;
+}
+
+/** The columns of skill_profiles in the order {@link ProfileService} writes them. */
+const PROFILE_COLUMNS = [
+  "skill_id",
+  "calculated_at",
+  "last_execution_at",
+  "total_executions",
+  "successful_executions",
+  "failed_executions",
+  "timeout_executions",
+  "success_rate",
+  "failure_categories",
+  "mean_duration_ms",
+  "median_duration_ms",
+  "p95_duration_ms",
+  "p99_duration_ms",
+  "min_duration_ms",
+  "max_duration_ms",
+  "stddev_duration_ms",
+  "total_api_calls",
+  "mean_api_calls_per_execution",
+  "total_cost_usd",
+  "mean_cost_per_execution",
+  "mean_correctness_score",
+  "mean_quality_score",
+  "mean_output_size_bytes",
+  "total_feedback_responses",
+  "mean_user_satisfaction",
+  "getting_faster",
+  "getting_cheaper",
+  "success_rate_trend",
+] as const;
+
+/** SQLite binds at most 32,766 variables per statement. */
+const PROFILES_PER_STATEMENT = Math.floor(32766 / PROFILE_COLUMNS.length);
+
+/**
+ * Computes SkillProfiles into the materialized `skill_profiles` table and reads them back.
+ *
+ * Definitions (the README's "Statistics" section points here and to statistics.ts):
+ * - Every number is over the skill's **finished** executions (status success, failure or timeout); running rows
+ *   are ignored. A skill with no finished execution has no profile.
+ * - total_executions = finished count; success_rate = successful / total (null when total is 0).
+ * - failure_categories: error_category → count over failure and timeout executions, a null category counted as
+ *   "unknown"; keys sorted.
+ * - mean/min/max_duration_ms over all finished executions; median/p95/p99 by linear interpolation between the
+ *   closest ranks (numpy.percentile default, PostgreSQL percentile_cont); stddev_duration_ms is the sample
+ *   standard deviation (n − 1) in two passes, 0 for one execution. See statistics.ts.
+ * - total_api_calls and total_cost_usd are sums; mean_api_calls_per_execution and mean_cost_per_execution divide
+ *   them by total_executions.
+ * - mean_correctness_score (correctness_score), mean_quality_score (output_quality), mean_output_size_bytes and
+ *   mean_user_satisfaction are means over the non-null values only, null when there are none.
+ *   total_feedback_responses counts executions with user_feedback_received.
+ * - Trends compare the recent window [now − W, now) with the previous one [now − 2W, now − W), by started_at,
+ *   W = trendWindowMillis (default 7 days), now = the clock at refresh (= calculated_at). Both windows need at
+ *   least trendMinSample finished executions (default 20), else all three trends are null.
+ *   getting_faster: recent median duration < previous median × (1 − trendThreshold) (default 10%);
+ *   getting_cheaper: the same on the mean api_calls_cost_usd; success_rate_trend: "up"/"down" when the pooled
+ *   two-proportion z-test of the windows' success rates is significant at 0.05 (two-sided), else "stable".
+ *
+ * Freshness: a stored profile is current while the skill's finished count and newest finished started_at equal
+ * its total_executions and last_execution_at; updating or deleting an execution (feedback, for one) deletes its
+ * skill's row through a trigger. {@link getSkillProfile} and {@link getSkillProfiles} refresh what is not current
+ * before answering. Trends are as of calculated_at: time passing alone does not make a profile stale.
+ *
+ * Scale: the aggregates are one GROUP BY pass over the covering profile index; the stddev pass and percentiles
+ * are index range scans per skill; no execution row is loaded into JS.
+ */
+export class ProfileService {
+  private readonly options: Required<ProfileServiceOptions>;
+  private readonly dialect: Dialect;
+  private readonly query: Query;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    options: ProfileServiceOptions = {},
+  ) {
+    this.options = {
+      trendWindowMillis: options.trendWindowMillis ?? DEFAULTS.trendWindowMillis,
+      trendMinSample: options.trendMinSample ?? DEFAULTS.trendMinSample,
+      trendThreshold: options.trendThreshold ?? DEFAULTS.trendThreshold,
+      clock: options.clock ?? DEFAULTS.clock,
+    };
+    const { trendWindowMillis, trendMinSample, trendThreshold } = this.options;
+    if (!Number.isFinite(trendWindowMillis) || trendWindowMillis <= 0) {
+      throw ConfigurationError.invalidOption("trendWindowMillis", "must be a positive number of milliseconds");
+    }
+    if (!Number.isInteger(trendMinSample) || trendMinSample < 1) {
+      throw ConfigurationError.invalidOption("trendMinSample", "must be a whole number ≥ 1");
+    }
+    if (!(trendThreshold >= 0 && trendThreshold < 1)) {
+      throw ConfigurationError.invalidOption("trendThreshold", "must be a fraction in [0, 1)");
+    }
+    this.dialect = dialectOf(dataSource);
+    this.query = queryFor(dataSource, this.dialect);
+  }
+
+  /**
+   * Recomputes the profile of `skillId`, or of every skill when it is omitted, and stores it (replacing the old
+   * row; a skill without finished executions loses its row). Returns the stored profiles, sorted by skill_id.
+   */
+  async refresh(skillId?: string): Promise<SkillProfile[]> {
+    const now = this.options.clock();
+    const rows = await this.computeRows(now, skillId);
+    await this.write(rows, skillId);
+    if (skillId !== undefined) {
+      const profile = await this.read(skillId);
+      return profile ? [profile] : [];
+    }
+    return this.readAll();
+  }
+
+  /**
+   * The stored profile of `skillId`, refreshed first when it is missing or not current (see the class TSDoc);
+   * null when the skill has no finished execution.
+   */
+  async getSkillProfile(skillId: string): Promise<SkillProfile | null> {
+    const stored = await this.read(skillId);
+    const current = await this.query<{ n: unknown; last: string | null }>(
+      `SELECT COUNT(*) AS n, MAX(started_at) AS last FROM execution_metrics WHERE skill_id = ? AND ${FINISHED}`,
+      [skillId],
+    );
+    const count = toNumber(current[0]?.n ?? 0);
+    const last = current[0]?.last ?? null;
+    if (count === 0) {
+      if (stored) await this.query(`DELETE FROM skill_profiles WHERE skill_id = ?`, [skillId]);
+      return null;
+    }
+    if (stored && isCurrent(stored, count, last)) return stored;
+    return (await this.refresh(skillId))[0] ?? null;
+  }
+
+  /** Every skill's profile, sorted by skill_id, refreshing the ones that are missing or not current first. */
+  async getSkillProfiles(): Promise<SkillProfile[]> {
+    const current = await this.query<{ skill_id: string; n: unknown; last: string | null }>(
+      `SELECT skill_id, COUNT(*) AS n, MAX(started_at) AS last FROM execution_metrics WHERE ${FINISHED} GROUP BY skill_id`,
+    );
+    const stored = new Map((await this.readAll()).map((p) => [p.skillId, p]));
+    const stale = current.filter((c) => {
+      const profile = stored.get(c.skill_id);
+      return !profile || !isCurrent(profile, toNumber(c.n), c.last);
+    });
+    const gone = [...stored.keys()].filter((id) => !current.some((c) => c.skill_id === id));
+    if (stale.length === 0 && gone.length === 0) return [...stored.values()];
+    if (stale.length > current.length / 2) return this.refresh();
+    for (const id of gone) await this.query(`DELETE FROM skill_profiles WHERE skill_id = ?`, [id]);
+    for (const c of stale) await this.refresh(c.skill_id);
+    return this.readAll();
+  }
+
+  private async computeRows(now: Date, skillId?: string): Promise<unknown[][]> {
+    const window = this.options.trendWindowMillis;
+    const recentStart = new Date(now.getTime() - window).toISOString();
+    const recentEnd = now.toISOString();
+    const previousStart = new Date(now.getTime() - 2 * window).toISOString();
+    const skillWhere = skillId === undefined ? "" : " AND skill_id = ?";
+    const skillParams = skillId === undefined ? [] : [skillId];
+    const inRecent = "started_at >= ? AND started_at < ?";
+    const inPrevious = "started_at >= ? AND started_at < ?";
+
+    const aggregates = await this.query<AggregateRow>(
+      `SELECT skill_id, COUNT(*) AS total,
+         SUM(CASE WHEN status = 'success' THEN 1 ELSE 0 END) AS successful,
+         SUM(CASE WHEN status = 'failure' THEN 1 ELSE 0 END) AS failed,
+         SUM(CASE WHEN status = 'timeout' THEN 1 ELSE 0 END) AS timed_out,
+         AVG(total_duration_ms) AS mean_duration, MIN(total_duration_ms) AS min_duration,
+         MAX(total_duration_ms) AS max_duration,
+         SUM(api_calls_count) AS api_calls, SUM(api_calls_cost_usd) AS cost,
+         AVG(correctness_score) AS mean_correctness, AVG(output_quality) AS mean_quality,
+         AVG(output_size_bytes) AS mean_output_size,
+         SUM(CASE WHEN user_feedback_received THEN 1 ELSE 0 END) AS feedback,
+         AVG(user_satisfaction) AS mean_satisfaction, MAX(started_at) AS last_execution_at,
+         SUM(CASE WHEN ${inRecent} THEN 1 ELSE 0 END) AS recent_n,
+         SUM(CASE WHEN ${inRecent} AND status = 'success' THEN 1 ELSE 0 END) AS recent_success,
+         SUM(CASE WHEN ${inRecent} THEN api_calls_cost_usd ELSE 0 END) AS recent_cost,
+         SUM(CASE WHEN ${inPrevious} THEN 1 ELSE 0 END) AS previous_n,
+         SUM(CASE WHEN ${inPrevious} AND status = 'success' THEN 1 ELSE 0 END) AS previous_success,
+         SUM(CASE WHEN ${inPrevious} THEN api_calls_cost_usd ELSE 0 END) AS previous_cost
+       FROM execution_metrics WHERE ${FINISHED}${skillWhere} GROUP BY skill_id ORDER BY skill_id`,
+      [
+        ...[recentStart, recentEnd, recentStart, recentEnd, recentStart, recentEnd],
+        ...[previousStart, recentStart, previousStart, recentStart, previousStart, recentStart],
+        ...skillParams,
+      ],
+    );
+    const categories = await this.failureCategories(skillWhere, skillParams);
+
+    const rows: unknown[][] = [];
+    for (const a of aggregates) {
+      const scope = { where: "skill_id = ?", params: [a.skill_id] };
+      const total = toNumber(a.total);
+      const successful = toNumber(a.successful);
+      const mean = toNumberOrNull(a.mean_duration);
+      const sumSquares = total > 1 && mean !== null ? await sumSquaredDeviations(this.query, scope, mean) : 0;
+      const [median, p95, p99] = await durationPercentiles(this.query, scope, total, [
+        PROFILE_PERCENTILES.median,
+        PROFILE_PERCENTILES.p95,
+        PROFILE_PERCENTILES.p99,
+      ]);
+      const apiCalls = toNumber(a.api_calls ?? 0);
+      const cost = toNumber(a.cost ?? 0);
+      const trends = await this.trends(a, recentStart, recentEnd, previousStart);
+      rows.push([
+        a.skill_id,
+        now.toISOString(),
+        a.last_execution_at,
+        total,
+        successful,
+        toNumber(a.failed),
+        toNumber(a.timed_out),
+        meanOrNull(successful, total),
+        JSON.stringify(categories.get(a.skill_id) ?? {}),
+        mean,
+        median,
+        p95,
+        p99,
+        toNumberOrNull(a.min_duration),
+        toNumberOrNull(a.max_duration),
+        sampleStddev(sumSquares, total),
+        apiCalls,
+        meanOrNull(apiCalls, total),
+        cost,
+        meanOrNull(cost, total),
+        toNumberOrNull(a.mean_correctness),
+        toNumberOrNull(a.mean_quality),
+        toNumberOrNull(a.mean_output_size),
+        toNumber(a.feedback ?? 0),
+        toNumberOrNull(a.mean_satisfaction),
+        boolParam(trends?.gettingFaster ?? null, this.dialect),
+        boolParam(trends?.gettingCheaper ?? null, this.dialect),
+        trends?.successRateTrend ?? null,
+      ]);
+    }
+    return rows;
+  }
+
+  /** skill → { category → count }, keys sorted. */
+  private async failureCategories(
+    skillWhere: string,
+    skillParams: unknown[],
+  ): Promise<Map<string, Record<string, number>>> {
+    const rows = await this.query<{ skill_id: string; category: string; n: unknown }>(
+      `SELECT skill_id, COALESCE(error_category, 'unknown') AS category, COUNT(*) AS n FROM execution_metrics
+       WHERE ${FAILED}${skillWhere} GROUP BY skill_id, COALESCE(error_category, 'unknown')`,
+      skillParams,
+    );
+    const bySkill = new Map<string, [string, number][]>();
+    for (const r of rows) {
+      const list = bySkill.get(r.skill_id) ?? [];
+      list.push([r.category, toNumber(r.n)]);
+      bySkill.set(r.skill_id, list);
+    }
+    const result = new Map<string, Record<string, number>>();
+    for (const [skill, list] of bySkill) {
+      list.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      result.set(skill, Object.fromEntries(list));
+    }
+    return result;
+  }
+
+  private async trends(
+    a: AggregateRow,
+    recentStart: string,
+    recentEnd: string,
+    previousStart: string,
+  ): Promise<{ gettingFaster: boolean; gettingCheaper: boolean; successRateTrend: "up" | "down" | "stable" } | null> {
+    const recentN = toNumber(a.recent_n);
+    const previousN = toNumber(a.previous_n);
+    const min = this.options.trendMinSample;
+    if (recentN < min || previousN < min) return null;
+    const window = "skill_id = ? AND started_at >= ? AND started_at < ?";
+    const [recentMedian] = await durationPercentiles(
+      this.query,
+      { where: window, params: [a.skill_id, recentStart, recentEnd] },
+      recentN,
+      [PROFILE_PERCENTILES.median],
+    );
+    const [previousMedian] = await durationPercentiles(
+      this.query,
+      { where: window, params: [a.skill_id, previousStart, recentStart] },
+      previousN,
+      [PROFILE_PERCENTILES.median],
+    );
+    const threshold = this.options.trendThreshold;
+    return {
+      gettingFaster: isLowerBy(recentMedian as number, previousMedian as number, threshold),
+      gettingCheaper: isLowerBy(toNumber(a.recent_cost) / recentN, toNumber(a.previous_cost) / previousN, threshold),
+      successRateTrend: successRateTrend(toNumber(a.recent_success), recentN, toNumber(a.previous_success), previousN),
+    };
+  }
+
+  /**
+   * Upserts the rows, each statement atomic on its own: no transaction, because the sqlite driver shares one
+   * connection per DataSource and the recorder's transactions would collide with ours (TOOLING.md).
+   */
+  private async write(rows: unknown[][], skillId?: string): Promise<void> {
+    const columns = PROFILE_COLUMNS.map((c) => `"${c}"`).join(", ");
+    const updates = PROFILE_COLUMNS.slice(1)
+      .map((c) => `"${c}" = excluded."${c}"`)
+      .join(", ");
+    for (let start = 0; start < rows.length; start += PROFILES_PER_STATEMENT) {
+      const chunk = rows.slice(start, start + PROFILES_PER_STATEMENT);
+      const tuple = `(${PROFILE_COLUMNS.map(() => "?").join(", ")})`;
+      await this.query(
+        `INSERT INTO skill_profiles (${columns}) VALUES ${chunk.map(() => tuple).join(", ")} ` +
+          `ON CONFLICT ("skill_id") DO UPDATE SET ${updates}`,
+        chunk.flat(),
+      );
+    }
+    if (skillId !== undefined) {
+      if (rows.length === 0) await this.query(`DELETE FROM skill_profiles WHERE skill_id = ?`, [skillId]);
+      return;
+    }
+    // Skills whose executions were all deleted since the last refresh.
+    const kept = new Set(rows.map((r) => r[0] as string));
+    const stored = await this.query<{ skill_id: string }>(`SELECT skill_id FROM skill_profiles`);
+    for (const { skill_id } of stored) {
+      if (!kept.has(skill_id)) await this.query(`DELETE FROM skill_profiles WHERE skill_id = ?`, [skill_id]);
+    }
+  }
+
+  private read(skillId: string): Promise<SkillProfile | null> {
+    return this.dataSource.getRepository(SkillProfile).findOneBy({ skillId });
+  }
+
+  private readAll(): Promise<SkillProfile[]> {
+    return this.dataSource.getRepository(SkillProfile).find({ order: { skillId: "ASC" } });
+  }
+}
+
+/** The staleness rule: same finished count and same newest finished started_at as when the row was computed. */
+function isCurrent(profile: SkillProfile, count: number, last: string | null): boolean {
+  const stored = profile.lastExecutionAt ? profile.lastExecutionAt.toISOString() : null;
+  return profile.totalExecutions === count && stored === last;
+}
