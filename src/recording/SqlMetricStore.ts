@@ -7,12 +7,14 @@ import {
 } from "../entities/execution-metric-columns";
 import { StorageError } from "../errors";
 import type { MetricStore } from "./MetricStore";
+import { serializeWrite } from "./write-queue";
 
 /** SQLite (≥3.32) binds at most 32,766 variables per statement; PostgreSQL 65,535. */
 const MAX_BOUND_VARIABLES = { sqlite: 32766, postgres: 65535 } as const;
 
 /**
- * Writes rows with hand-built multi-row INSERTs through the DataSource, in one transaction.
+ * Writes rows with hand-built multi-row INSERTs through the DataSource, in one transaction, queued behind
+ * any other write on the same DataSource (see serializeWrite).
  *
  * TypeORM's insert() spends most of its time on per-row entity metadata work (0.39x the raw driver, measured
  * in TOOLING.md); a parameterized statement built once per batch size runs at ~0.9x. Rows whose
@@ -39,12 +41,14 @@ export class SqlMetricStore implements MetricStore {
 
   async insert(rows: readonly ExecutionMetricRow[]): Promise<void> {
     if (rows.length === 0) return;
-    this.checkFileIsStillThere();
-    await this.dataSource.transaction(async (manager) => {
-      for (let start = 0; start < rows.length; start += this.rowsPerStatement) {
-        const chunk = rows.slice(start, start + this.rowsPerStatement);
-        await manager.query(this.statementFor(chunk.length), toParameters(chunk, this.dialect));
-      }
+    await serializeWrite(this.dataSource, () => {
+      this.checkFileIsStillThere();
+      return this.dataSource.transaction(async (manager) => {
+        for (let start = 0; start < rows.length; start += this.rowsPerStatement) {
+          const chunk = rows.slice(start, start + this.rowsPerStatement);
+          await manager.query(this.statementFor(chunk.length), toParameters(chunk, this.dialect));
+        }
+      });
     });
   }
 

@@ -1,0 +1,100 @@
+// A program that records rows through the BUILT package's Recorder and then ends in one of several ways,
+// without calling shutdown(). The parent test counts the rows afterwards.
+// Usage: node record-then-end.js <database> <how> <rows> [durability]
+//   how: return | exit | exit-in-flight | throw | signal | kill-after-flush | kill-while-running | many
+// Prints "ready <submitted> <written>" when the parent may signal/kill it (signal and kill modes), and
+// "progress <submitted>" lines in kill-while-running mode.
+"use strict";
+require("reflect-metadata");
+const path = require("node:path");
+const dist = path.join(__dirname, "../../dist/src");
+const { Recorder } = require(path.join(dist, "recording/Recorder"));
+const { SqlMetricStore } = require(path.join(dist, "recording/SqlMetricStore"));
+const { createDataSource, openDatabase } = require(path.join(dist, "database/data-source"));
+const { makeRow } = require("./make-row");
+
+const [database, how, rowsArg, durability = "batched"] = process.argv.slice(2);
+const rows = Number(rowsArg);
+
+async function main() {
+  const dataSource = await openDatabase(createDataSource({ database }));
+  const store = new SqlMetricStore(dataSource);
+  const options = {
+    spillPath: `${database}.spill.ndjson`,
+    // Long enough that no timer flush happens during a test: what is written is what the script decides.
+    flushIntervalMillis: 600_000,
+    batchSize: 100,
+    durability,
+    handleSignals: how === "signal" || how === "many",
+    onError: (error) => process.stderr.write(`recording problem: ${error.message}\n`),
+  };
+  if (how === "many") {
+    // 20 recorders in one process must not trip MaxListenersExceededWarning (the parent checks stderr).
+    const all = Array.from({ length: 20 }, () => new Recorder(store, options));
+    for (let i = 0; i < rows; i++) all[i % all.length].submit(makeRow(i));
+    await Promise.all(all.map((r) => r.shutdown()));
+    await dataSource.destroy();
+    return;
+  }
+  const recorder = new Recorder(store, options);
+  const submit = (from, count) => {
+    for (let i = from; i < from + count; i++) recorder.submit(makeRow(i));
+  };
+  switch (how) {
+    case "return":
+      submit(0, rows);
+      return; // beforeExit flushes
+    case "exit":
+      submit(0, rows);
+      process.exit(0);
+    case "exit-in-flight":
+      submit(0, rows);
+      void recorder.flush();
+      setImmediate(() => process.exit(0));
+      return;
+    case "throw":
+      submit(0, rows);
+      setImmediate(() => {
+        throw new Error("uncaught on purpose");
+      });
+      return;
+    case "signal":
+      submit(0, rows);
+      ready(recorder);
+      return;
+    case "kill-after-flush": {
+      // Half the rows committed, half only queued: the queued half is what SIGKILL may cost.
+      const half = Math.floor(rows / 2);
+      submit(0, half);
+      await recorder.flush();
+      submit(half, rows - half);
+      ready(recorder);
+      return;
+    }
+    case "kill-while-running": {
+      let next = 0;
+      const step = () => {
+        submit(next, 50);
+        next += 50;
+        process.stdout.write(`progress ${next}\n`);
+        if (next % 200 === 0) void recorder.flush();
+        setImmediate(step);
+      };
+      step();
+      return;
+    }
+    default:
+      throw new Error(`unknown mode ${how}`);
+  }
+}
+
+function ready(recorder) {
+  setInterval(() => {}, 1 << 30); // stay alive until the parent signals or kills
+  const { submitted, written } = recorder.stats;
+  process.stdout.write(`ready ${submitted} ${written}\n`);
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(3);
+});
