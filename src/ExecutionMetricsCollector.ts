@@ -21,6 +21,8 @@ import {
   type JsonExportOptions,
 } from "./services/ExportService";
 import { type ImportOptions, type ImportReport, ImportService } from "./services/ImportService";
+import { ProfileService, type ProfileServiceOptions } from "./services/ProfileService";
+import type { SkillProfile } from "./entities/SkillProfile.entity";
 import type { ErrorClassifier } from "./tracking/classify-error";
 import { getDefaultSink, setDefaultSink } from "./tracking/default-sink";
 import type { EndResult, ExecutionContext } from "./tracking/ExecutionContext";
@@ -45,6 +47,8 @@ export interface CollectorOptions extends DatabaseOptions, RecorderOptions {
    * created with it wins, and shutting it down unsets it.
    */
   setAsDefault?: boolean;
+  /** Trend windows, minimum sample and threshold of the profiles (see ProfileServiceOptions). Default: 7 days, 20, 10%. */
+  profiles?: ProfileServiceOptions;
 }
 
 /** Direct-API executions are swept for ended ones whenever this many have been started since the last sweep. */
@@ -65,6 +69,7 @@ export class ExecutionMetricsCollector {
   private readonly sink: ExecutionSink;
   private readonly exports: ExportService;
   private readonly imports: ImportService;
+  private readonly profiles: ProfileService;
   /** Direct-API executions that may still be open; ended ones are swept out now and then. */
   private openExecutions = new Set<ExecutionContext>();
   private startedSinceSweep = 0;
@@ -87,6 +92,7 @@ export class ExecutionMetricsCollector {
     };
     this.exports = new ExportService(dataSource);
     this.imports = new ImportService(dataSource);
+    this.profiles = new ProfileService(dataSource, options.profiles);
   }
 
   /**
@@ -169,6 +175,27 @@ export class ExecutionMetricsCollector {
   }
 
   /**
+   * The SkillProfile of `skillId` from the materialized table, recomputed first when executions were recorded
+   * (or changed) since it was calculated; null when the skill has no finished execution.
+   */
+  async getSkillProfile(skillId: string): Promise<SkillProfile | null> {
+    await this.flushIfOpen();
+    return this.profiles.getSkillProfile(skillId);
+  }
+
+  /** Every skill's profile, sorted by skill_id, recomputing stale ones first. */
+  async getSkillProfiles(): Promise<SkillProfile[]> {
+    await this.flushIfOpen();
+    return this.profiles.getSkillProfiles();
+  }
+
+  /** Recomputes and stores the profile of `skillId`, or of every skill; returns the stored profiles. */
+  async refreshProfiles(skillId?: string): Promise<SkillProfile[]> {
+    await this.flushIfOpen();
+    return this.profiles.refresh(skillId);
+  }
+
+  /**
    * Streams executions to CSV (header of snake_case columns, RFC 4180, formula cells neutralised by default).
    * `destination`: a file path (written to a temporary name, renamed on success) or a Writable.
    */
@@ -186,6 +213,7 @@ export class ExecutionMetricsCollector {
   /** Writes every SkillProfile (refreshed first) with calculated_at and the definitions' version. */
   async exportStatsJson(destination: ExportDestination): Promise<ExportResult> {
     await this.flushIfOpen();
+    await this.profiles.getSkillProfiles();
     return this.exports.exportStatsJson(destination);
   }
 
