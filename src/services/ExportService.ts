@@ -7,6 +7,7 @@ import { encodeJsonRow } from "../export/json-encoding";
 import { type LineRenderer, readRenderedPages } from "../export/metric-pages";
 import type { ExportFilter } from "../export/metric-filter";
 import { csvLineSql, jsonObjectSql } from "../export/sql-encoding";
+import { ProfileService } from "./ProfileService";
 
 /** Version of the statistics definitions written into stats.json (bump when a profile definition changes). */
 export const STATS_DEFINITIONS_VERSION = "1.0";
@@ -82,10 +83,12 @@ export class ExportService {
 
   /**
    * Writes every SkillProfile as `{ "definitions_version", "calculated_at", "profiles": [...] }` with
-   * snake_case keys, profiles ordered by skill_id. It reads the materialized skill_profiles table as it is.
+   * snake_case keys, profiles ordered by skill_id. Profiles that are missing or not current are refreshed
+   * first (ProfileService.getSkillProfiles); each keeps its own calculated_at, the top-level one is the
+   * export's time.
    */
   async exportStatsJson(destination: ExportDestination, options: Pick<ExportOptions, "end"> = {}): Promise<ExportResult> {
-    const profiles = await this.dataSource.getRepository(SkillProfile).find({ order: { skillId: "ASC" } });
+    const profiles = await new ProfileService(this.dataSource).getSkillProfiles();
     const metadata = this.dataSource.getMetadata(SkillProfile);
     const body = profiles.map((profile) => {
       const plain: Record<string, unknown> = {};

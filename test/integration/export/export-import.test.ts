@@ -6,7 +6,7 @@ import { EXECUTION_METRIC_COLUMNS, type ExecutionMetricRow } from "../../../src/
 import { MetricValidationError, StorageError } from "../../../src/errors";
 import { encodeCsvRow } from "../../../src/export/csv-encoding";
 import { SqlMetricStore } from "../../../src/recording/SqlMetricStore";
-import { ExportService } from "../../../src/services/ExportService";
+import { ExportService, STATS_DEFINITIONS_VERSION } from "../../../src/services/ExportService";
 import { ImportService } from "../../../src/services/ImportService";
 import { createTempDatabase, type TempDatabase } from "../../support/temp-database";
 import { hostileRows, makeRow } from "./hostile-rows";
@@ -257,5 +257,24 @@ describe("ExportService and ImportService", () => {
       if (column.kind === "real") return; // SQLite writes 5.0 where JavaScript writes 5: the same double
       expect(fromJs.map((r) => r[i])).toEqual(fromSql.map((r) => r[i]));
     });
+  });
+
+  it("writes stats JSON with every profile, calculated_at and the definitions version", async () => {
+    const file = join(source.dir, "stats.json");
+    const result = await new ExportService(source.dataSource).exportStatsJson(file);
+    const stats = JSON.parse(readFileSync(file, "utf8")) as {
+      definitions_version: string;
+      calculated_at: string;
+      profiles: Record<string, unknown>[];
+    };
+    expect(stats.definitions_version).toBe(STATS_DEFINITIONS_VERSION);
+    expect(new Date(stats.calculated_at).toISOString()).toBe(stats.calculated_at);
+    expect(stats.profiles.map((p) => p.skill_id)).toEqual(["csv_reader", "llm_call"]);
+    expect(result.rows).toBe(2);
+    const finished = rows.filter((r) => r.status !== "running");
+    const llm = stats.profiles.find((p) => p.skill_id === "llm_call")!;
+    expect(llm.total_executions).toBe(finished.filter((r) => r.skill_id === "llm_call").length);
+    expect(llm.failure_categories).toEqual({ api_error: 1 });
+    expect(typeof llm.calculated_at).toBe("string");
   });
 });
