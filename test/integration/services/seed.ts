@@ -46,6 +46,7 @@ export function finished(
     total_duration_ms: durationMs,
     error_occurred: status === "failure" || status === "timeout",
     ...extra,
+    status,
   };
 }
 
