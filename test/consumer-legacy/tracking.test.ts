@@ -1,0 +1,158 @@
+/**
+ * Written as a user would write it, in a project compiled with experimentalDecorators (most TypeORM/NestJS apps), importing
+ * the built package by its name. The same scenarios run in test/consumer-stage3 with standard decorators
+ * (there also with a #private method, which experimentalDecorators cannot decorate).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  currentExecution,
+  ExecutionMetricsCollector,
+  ExecutionStateError,
+  OutputValidationError,
+  track,
+  TrackExecution,
+} from "skill-metrics";
+
+interface StoredRow {
+  execution_id: string;
+  skill_id: string;
+  status: string;
+  parent_execution_id: string | null;
+  job_id: string | null;
+  output_size_bytes: number | null;
+  error_category: string | null;
+  environment: string | null;
+  tags: string;
+}
+
+class CsvSkills {
+  readonly header = "id,name";
+
+  @TrackExecution("csv_reader")
+  async readCsv(path: string): Promise<string[]> {
+    await new Promise((resolve) => setImmediate(resolve));
+    const lines = [this.header, `1,${path}`];
+    currentExecution()?.recordOutputSize(lines.join("\n").length);
+    return lines;
+  }
+
+  @TrackExecution()
+  countColumns(line: string): number {
+    return line.split(",").length;
+  }
+
+  @TrackExecution({ skillId: "csv_parse_all", jobId: "job-7", tags: ["batch"] })
+  async parseAll(paths: string[]): Promise<number> {
+    let total = 0;
+    for (const path of paths) {
+      const lines = await this.readCsv(path);
+      total += this.countColumns(lines[0]);
+    }
+    return total;
+  }
+
+  @TrackExecution()
+  static create(): CsvSkills {
+    return new CsvSkills();
+  }
+
+  @TrackExecution()
+  checksum(text: string): number {
+    return [...text].reduce((sum, ch) => sum + ch.charCodeAt(0), 0);
+  }
+
+  sign(text: string): number {
+    return this.checksum(text);
+  }
+
+  @TrackExecution()
+  validate(rows: string[]): string[] {
+    if (rows.length === 0) throw new OutputValidationError("no rows");
+    return rows;
+  }
+}
+
+describe("consumer (experimentalDecorators): recording skills into SQLite", () => {
+  let dir: string;
+  let metrics: ExecutionMetricsCollector;
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), "skill-metrics-consumer-"));
+    metrics = await ExecutionMetricsCollector.create({ database: join(dir, "execution_metrics.db"), environment: "test" });
+  });
+
+  afterEach(async () => {
+    await metrics.shutdown();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function rows(): Promise<StoredRow[]> {
+    await metrics.flush();
+    return metrics.dataSource.query("SELECT * FROM execution_metrics ORDER BY execution_id");
+  }
+
+  async function only(skillId: string): Promise<StoredRow> {
+    const found = (await rows()).filter((r) => r.skill_id === skillId);
+    expect(found).toHaveLength(1);
+    return found[0];
+  }
+
+  it("records instance and static methods, sync and async", async () => {
+    const skills = CsvSkills.create();
+    expect(await skills.readCsv("a.csv")).toEqual(["id,name", "1,a.csv"]);
+    expect(skills.countColumns("a,b,c")).toBe(3);
+    expect(skills.sign("ab")).toBe(195);
+    const stored = await rows();
+    expect(stored.map((r) => r.skill_id).sort()).toEqual(
+      ["CsvSkills.checksum", "CsvSkills.countColumns", "CsvSkills.create", "csv_reader"].sort(),
+    );
+    expect(stored.every((r) => r.status === "success" && r.environment === "test")).toBe(true);
+    expect((await only("csv_reader")).output_size_bytes).toBe("id,name\n1,a.csv".length);
+  });
+
+  it("links nested calls to their parent and job across awaits", async () => {
+    expect(await new CsvSkills().parseAll(["a.csv", "b.csv"])).toBe(4);
+    const stored = await rows();
+    const parent = stored.find((r) => r.skill_id === "csv_parse_all")!;
+    const children = stored.filter((r) => r !== parent);
+    expect(children).toHaveLength(4);
+    for (const child of children) {
+      expect(child.parent_execution_id).toBe(parent.execution_id);
+      expect(child.job_id).toBe("job-7");
+    }
+    expect(JSON.parse(parent.tags)).toEqual(["batch"]);
+  });
+
+  it("rethrows the skill's own error and records its category", async () => {
+    const skills = new CsvSkills();
+    expect(() => skills.validate([])).toThrow(OutputValidationError);
+    expect(await only("CsvSkills.validate")).toMatchObject({ status: "failure", error_category: "output_validation" });
+  });
+
+  it("tracks scopes with track(), sync and async", async () => {
+    const data = { answer: 42 };
+    const text = await track("json_writer", async (ctx) => {
+      const s = JSON.stringify(data);
+      ctx.recordOutputSize(s.length);
+      return s;
+    });
+    expect(text).toBe('{"answer":42}');
+    expect(track("sync_scope", () => 7)).toBe(7);
+    expect(await only("json_writer")).toMatchObject({ status: "success", output_size_bytes: 13 });
+    expect((await only("sync_scope")).status).toBe("success");
+  });
+
+  it("ends `await using` executions on dispose and refuses a second end()", async () => {
+    {
+      await using ctx = metrics.start("json_writer");
+      ctx.recordOutputSize(1024);
+    }
+    const exec = metrics.startExecution("batch_step", { jobId: "job-9" });
+    exec.end({ status: "success", outputSizeBytes: 10 });
+    expect(() => exec.end()).toThrow(ExecutionStateError);
+    expect(await only("json_writer")).toMatchObject({ status: "success", output_size_bytes: 1024 });
+    expect(await only("batch_step")).toMatchObject({ status: "success", output_size_bytes: 10, job_id: "job-9" });
+  });
+});
