@@ -7,7 +7,8 @@
 "use strict";
 require("reflect-metadata");
 const path = require("node:path");
-const dist = path.join(__dirname, "../../dist/src");
+// SKILL_METRICS_DIST lets a developer point at a private build while others rebuild dist/ (npm test uses dist/).
+const dist = process.env.SKILL_METRICS_DIST || path.join(__dirname, "../../dist/src");
 const { Recorder } = require(path.join(dist, "recording/Recorder"));
 const { SqlMetricStore } = require(path.join(dist, "recording/SqlMetricStore"));
 const { createDataSource, openDatabase } = require(path.join(dist, "database/data-source"));

@@ -13,7 +13,7 @@ import { makeRow } from "../../unit/recording/make-row";
  * the database is opened again and the spill file replayed, as the collector does on start.
  */
 const SCRIPT = join(__dirname, "../../fixtures-scripts/record-then-end.js");
-const BUILT = join(__dirname, "../../../dist/src/recording/Recorder.js");
+const BUILT = join(process.env.SKILL_METRICS_DIST ?? join(__dirname, "../../../dist/src"), "recording/Recorder.js");
 
 interface Ended {
   code: number | null;
