@@ -18,7 +18,9 @@ export class QueryIndexes1764374400000 implements MigrationInterface {
   name = "QueryIndexes1764374400000";
 
   async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.createIndices("execution_metrics", [
+    // One at a time: createIndices() runs them in parallel, and on SQLite the parallel table-cache reloads race
+    // ("Cannot read properties of undefined (reading 'sql')", seen intermittently).
+    for (const index of [
       // getMetrics({ environment }) and ({ jobId }): equality, then rows in time order for keyset pages.
       new TableIndex({ name: "IDX_execution_metrics_environment_started", columnNames: ["environment", "started_at"] }),
       new TableIndex({ name: "IDX_execution_metrics_job_started", columnNames: ["job_id", "started_at"] }),
@@ -26,7 +28,9 @@ export class QueryIndexes1764374400000 implements MigrationInterface {
       // column a profile aggregates, so that refreshing reads this index alone and never a table row (measured on
       // 1M rows: the aggregate pass drops from ~3.5 s through the table to ~0.45 s; see bench/RESULTS.md).
       new TableIndex({ name: "IDX_execution_metrics_skill_profile", columnNames: [...PROFILE_INDEX_COLUMNS] }),
-    ]);
+    ]) {
+      await queryRunner.createIndex("execution_metrics", index);
+    }
 
     await queryRunner.createTable(
       new Table({

@@ -193,7 +193,10 @@ export class ProfileService {
     return (await this.refresh(skillId))[0] ?? null;
   }
 
-  /** Every skill's profile, sorted by skill_id, refreshing the ones that are missing or not current first. */
+  /**
+   * Every skill's profile, sorted by skill_id, refreshing the ones that are missing or not current first (each
+   * on its own; when more than half are, all at once, which is one pass instead of many).
+   */
   async getSkillProfiles(): Promise<SkillProfile[]> {
     const current = await this.query<{ skill_id: string; n: unknown; last: string | null }>(
       `SELECT skill_id, COUNT(*) AS n, MAX(started_at) AS last FROM execution_metrics WHERE ${FINISHED} GROUP BY skill_id`,
