@@ -8,8 +8,9 @@
  *   core; it can exceed 100 when worker or libuv threads ran in parallel.
  * Both are process-wide: concurrent executions see each other's usage.
  *
- * Cost: process.memoryUsage.rss() and process.cpuUsage() are system calls, ~5–10 µs per execution together
- * on this kind of machine (hence opt-in; measured in README "Resource capture").
+ * Cost: process.memoryUsage.rss() reads /proc and process.cpuUsage() calls getrusage, each twice per
+ * execution: measured at ~20 µs per execution on an idle 2-core machine and up to ~60 µs under load (against
+ * ~0.6 µs for tracking without it), hence opt-in.
  */
 
 const BYTES_PER_MIB = 1024 * 1024;

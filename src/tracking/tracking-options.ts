@@ -27,7 +27,7 @@ export interface TrackOptions {
    * arguments themselves are never stored). Costs a serialization per call. Default: false.
    */
   captureInput?: boolean;
-  /** Record memory_used_mb and cpu_usage_percent (two system calls, ~5–10 µs per call). Default: false. */
+  /** Record memory_used_mb and cpu_usage_percent (system calls costing ~20–60 µs per call). Default: false. */
   captureResources?: boolean;
   /** Job id (≤ 255 characters). Default: the enclosing tracked execution's job id, else null. */
   jobId?: string;
