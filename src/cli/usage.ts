@@ -1,0 +1,106 @@
+/** Help text of the CLI, per command, in one place (printed by `--help` and after a usage error). */
+
+const GLOBAL_OPTIONS = `Global options:
+  --db PATH       SQLite database file (default: env SKILL_METRICS_DB, else execution_metrics.db)
+  --db-url URL    PostgreSQL URL postgres://… (default: env SKILL_METRICS_DB_URL); wins over --db
+  -h, --help      Show help for the command`;
+
+const EXIT_CODES = `Exit codes:
+  0  success
+  1  usage error: unknown command or option, missing or malformed value
+  2  data or database error: invalid records on import, nothing found, the database failed`;
+
+/** Usage of each command; the key "" is the overview. */
+export const USAGE: Readonly<Record<string, string>> = {
+  "": `Usage: skill-metrics <command> [options]
+
+Execution metrics of AI agent skills: profiles, errors, CSV/JSON export and import.
+
+Commands:
+  migrate                      Create or upgrade the database schema
+  profile [--skill S] [--json] Per-skill profiles (success rate, durations, cost, trends)
+  errors --skill S [--limit N] [--json]
+                               Error analysis of one skill
+  export --format F --out FILE [--skill S] [--from T] [--to T] [--status X]
+                               Export executions (csv, json, ndjson) or profiles (stats)
+  import FILE [--format F] [--strict]
+                               Import a CSV/JSON/NDJSON export
+  demo [--executions N]        Record realistic demo skills into demo_metrics.db, then export
+  report                       (not yet available)
+
+${GLOBAL_OPTIONS}
+
+${EXIT_CODES}
+
+Run "skill-metrics <command> --help" for a command's options.`,
+
+  migrate: `Usage: skill-metrics migrate [--db PATH | --db-url URL]
+
+Runs the pending migrations of the database (creating it if needed) and lists what was applied.
+
+${GLOBAL_OPTIONS}`,
+
+  profile: `Usage: skill-metrics profile [--skill S] [--json]
+
+Prints every skill's profile as a table (refreshing stale profiles first), or one skill's.
+  --skill S   Only this skill
+  --json      Print JSON (snake_case keys) instead of a table
+
+${GLOBAL_OPTIONS}`,
+
+  errors: `Usage: skill-metrics errors --skill S [--limit N] [--json]
+
+Prints the error analysis of one skill: failures by category and the most recent errors.
+  --skill S   The skill (required)
+  --limit N   How many recent errors to list (default 10)
+  --json      Print JSON instead of tables
+
+${GLOBAL_OPTIONS}`,
+
+  export: `Usage: skill-metrics export --format csv|json|ndjson|stats --out FILE [filters]
+
+Streams executions (or, with stats, all skill profiles) to FILE. The file appears only when the export
+succeeded (it is written under a temporary name and renamed).
+  --format F        csv (default), json (one array), ndjson (one object per line), stats (profiles)
+  --out FILE        Destination file (required)
+  --skill S         Only this skill
+  --from T          Only executions started at or after T (ISO-8601, e.g. 2026-11-27 or 2026-11-27T08:00:00Z)
+  --to T            Only executions started before T
+  --status X        Only this status: running, success, failure, timeout
+  --keep-formulas   CSV: do not prefix ' to cells starting with = + - @ TAB CR (formula neutralization is on by default)
+
+${GLOBAL_OPTIONS}
+
+${EXIT_CODES}`,
+
+  import: `Usage: skill-metrics import FILE [--format csv|json|ndjson] [--strict] [--batch-size N]
+
+Imports an export of this tool. Every record is validated; valid ones are written in batches, invalid ones
+are listed with their line, field and rule. Records already present (same execution_id) are skipped.
+  --format F        csv, json or ndjson (default: from the file extension)
+  --strict          Refuse the whole file on the first invalid record; nothing is written
+  --batch-size N    Records per transaction (default 1000)
+  --keep-formulas   CSV: the file was exported with --keep-formulas (do not strip a leading ')
+  --json            Print the import report as JSON
+
+Exit code 2 when any record was invalid.
+
+${GLOBAL_OPTIONS}`,
+
+  demo: `Usage: skill-metrics demo [--executions N] [--db PATH [--force]]
+
+Creates a fresh demo database (demo_metrics.db unless --db is given; SKILL_METRICS_DB is ignored so that
+a real database is never touched), runs realistic decorated skills (CSV reader, JSON writer, an LLM call with
+simulated tokens, cost and api_error failures, a skill that sometimes times out, nested pipelines under one
+job), prints the profile table, and writes metrics_export.csv, metrics_export.json and stats.json into the
+current directory.
+  --executions N   About how many executions to record (default 3000)
+  --seed N         Seed of the pseudo-random generator (default 42): the same seed, the same mix of tasks
+  --force          Allow --db to name a file that exists (it is deleted first)
+
+${GLOBAL_OPTIONS}`,
+
+  report: `Usage: skill-metrics report
+
+Not yet available in this version.`,
+};
