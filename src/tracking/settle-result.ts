@@ -30,7 +30,8 @@ export function callTracked(context: ExecutionContext, fn: AnyFunction, thisArg:
  *   caller would otherwise have seen.
  * - Any other thenable may be lazy (a query builder runs only when then() is called), so it is never
  *   called here. The same object is returned with a one-shot own `then` that, when the CALLER calls it,
- *   attaches the timing and restores the original `then`. A thenable that is never awaited is never recorded.
+ *   attaches the timing and restores the original `then`. A frozen thenable cannot take it: the caller gets
+ *   an object whose prototype is the thenable, with its own then. One never awaited is never recorded.
  * - A generator or async generator (recognised by Symbol.toStringTag, not by constructor names, which
  *   transpilers change): the same object is returned with own next/return/throw that time it from the first
  *   pull to completion, a return() or a throw out of it. One never pulled is never recorded.
@@ -70,9 +71,10 @@ function trackPromise(context: ExecutionContext, promise: Promise<unknown>): Pro
 
 function trackLazyThenable(context: ExecutionContext, thenable: object, originalThen: AnyFunction): object {
   const ownThen = Object.getOwnPropertyDescriptor(thenable, "then");
-  function hookedThen(this: unknown, onFulfilled?: unknown, onRejected?: unknown): unknown {
+  function hookedThen(onFulfilled?: unknown, onRejected?: unknown): unknown {
     restore();
-    return Reflect.apply(originalThen, this, [
+    // The original then runs on the thenable itself, whatever object it was called through.
+    return Reflect.apply(originalThen, thenable, [
       (value: unknown) => {
         context[FINISH](false, undefined);
         return typeof onFulfilled === "function" ? onFulfilled(value) : value;
@@ -89,27 +91,18 @@ function trackLazyThenable(context: ExecutionContext, thenable: object, original
       if (ownThen === undefined) delete (thenable as { then?: unknown }).then;
       else Object.defineProperty(thenable, "then", ownThen);
     } catch {
-      // A frozen proxy target keeps the hook; later then() calls still pass through it harmlessly.
+      // Cannot happen for the extensible objects hooked in place; nothing to restore otherwise.
     }
   }
   if (Object.isExtensible(thenable) && (ownThen === undefined || ownThen.configurable)) {
     Object.defineProperty(thenable, "then", { value: hookedThen, configurable: true, writable: true, enumerable: false });
     return thenable;
   }
-  // Frozen or sealed: the object cannot carry the hook, so the caller gets a proxy that only differs in then.
-  let hooked = false;
-  return new Proxy(thenable, {
-    get(target, property) {
-      if (property === "then" && !hooked) {
-        return function proxiedThen(this: unknown, onFulfilled?: unknown, onRejected?: unknown): unknown {
-          hooked = true;
-          return Reflect.apply(hookedThen, target, [onFulfilled, onRejected]);
-        };
-      }
-      // Getters run against the real object, so they can read its private fields.
-      return Reflect.get(target, property, target);
-    },
-  });
+  // Frozen or sealed: the object cannot carry the hook (and a Proxy may not change a frozen property), so
+  // the caller gets an object inheriting everything from it, with its own then.
+  return Object.create(thenable, {
+    then: { value: hookedThen, configurable: true, writable: true, enumerable: false },
+  }) as object;
 }
 
 function trackGenerator(context: ExecutionContext, generator: Generator | AsyncGenerator, isAsync: boolean): object {

@@ -227,6 +227,30 @@ describe("legacy decorator: thenables and generators", () => {
     expect(Object.prototype.hasOwnProperty.call(query, "then")).toBe(false);
   });
 
+  it("hooks a frozen lazy thenable through a proxy and records its rejection", async () => {
+    let started = 0;
+    const failure = new Error("query failed");
+    const frozen = Object.freeze({
+      name: "frozen",
+      then(_onFulfilled: unknown, onRejected: (e: unknown) => unknown) {
+        started++;
+        return Promise.reject(failure).then(undefined, onRejected);
+      },
+    });
+    class FrozenRepo {
+      @TrackExecution()
+      find(): typeof frozen {
+        return frozen;
+      }
+    }
+    const query = new FrozenRepo().find();
+    expect(query.name).toBe("frozen");
+    expect(started).toBe(0);
+    await expect(Promise.resolve().then(() => query)).rejects.toBe(failure);
+    expect(started).toBe(1);
+    expect(sink.only("FrozenRepo.find")).toMatchObject({ status: "failure", error_message: "query failed" });
+  });
+
   it("times a generator from first pull to completion and keeps the generator object", () => {
     const generator = new Repo().rows(3);
     expect(Object.prototype.toString.call(generator)).toBe("[object Generator]");
