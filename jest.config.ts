@@ -1,10 +1,10 @@
 import type { Config } from "jest";
 
 /**
- * Three projects: the SDK's own tests compiled with experimentalDecorators (as src is), and two consumer
- * suites that import the BUILT package the way users do, one compiled with standard (stage-3) decorators and
- * one with experimentalDecorators. Each project has exactly one ts-jest transform: ts-jest caches its config
- * per project (see TOOLING.md).
+ * Projects: the SDK's own tests compiled with experimentalDecorators (as src is); two consumer suites that
+ * import the BUILT package the way users do, one compiled with standard (stage-3) decorators and one with
+ * experimentalDecorators; and the packaging test (npm pack → a fresh project → tsc → node). Each project has
+ * exactly one ts-jest transform: ts-jest caches its config per project (see TOOLING.md).
  */
 const tsJest = (tsconfig: string) => ({ "^.+\\.ts$": ["ts-jest", { tsconfig, isolatedModules: false }] as [string, object] });
 
@@ -37,6 +37,13 @@ const config: Config = {
       testMatch: ["**/*.test.ts"],
       transform: tsJest("<rootDir>/test/consumer-legacy/tsconfig.json"),
       moduleNameMapper: { "^skill-metrics$": "<rootDir>/dist/src/index.js" },
+    },
+    {
+      displayName: "packaging",
+      testEnvironment: "node",
+      roots: ["<rootDir>/test/packaging"],
+      testMatch: ["**/*.test.ts"],
+      transform: tsJest("<rootDir>/tsconfig.json"),
     },
   ],
 };
