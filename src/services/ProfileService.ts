@@ -1,7 +1,7 @@
 import type { DataSource } from "typeorm";
 import { SkillProfile } from "../entities/SkillProfile.entity";
 import { ConfigurationError } from "../errors";
-import { durationPercentiles, sumSquaredDeviations } from "./duration-statistics";
+import { durationPercentilesBatch, type PercentileRequest, sumSquaredDeviationsBySkill } from "./duration-statistics";
 import {
   boolParam,
   type Dialect,
@@ -215,10 +215,10 @@ export class ProfileService {
   }
 
   private async computeRows(now: Date, skillId?: string): Promise<unknown[][]> {
-    const window = this.options.trendWindowMillis;
-    const recentStart = new Date(now.getTime() - window).toISOString();
+    const windowMillis = this.options.trendWindowMillis;
+    const recentStart = new Date(now.getTime() - windowMillis).toISOString();
     const recentEnd = now.toISOString();
-    const previousStart = new Date(now.getTime() - 2 * window).toISOString();
+    const previousStart = new Date(now.getTime() - 2 * windowMillis).toISOString();
     const skillWhere = skillId === undefined ? "" : " AND skill_id = ?";
     const skillParams = skillId === undefined ? [] : [skillId];
     const inRecent = "started_at >= ? AND started_at < ?";
@@ -251,22 +251,47 @@ export class ProfileService {
     );
     const categories = await this.failureCategories(skillWhere, skillParams);
 
-    const rows: unknown[][] = [];
+    const means = new Map<string, number>();
     for (const a of aggregates) {
-      const scope = { where: "skill_id = ?", params: [a.skill_id] };
+      const mean = toNumberOrNull(a.mean_duration);
+      if (toNumber(a.total) > 1 && mean !== null) means.set(a.skill_id, mean);
+    }
+    const sumSquares = await sumSquaredDeviationsBySkill(this.query, means);
+
+    // Every percentile of every skill (and of its trend windows) in as few statements as possible.
+    const requests: PercentileRequest[] = [];
+    const requestIndex = new Map<string, { profile: number; trend: number | null }>();
+    const window = "skill_id = ? AND started_at >= ? AND started_at < ?";
+    for (const a of aggregates) {
+      const profile = requests.length;
+      requests.push({
+        scope: { where: "skill_id = ?", params: [a.skill_id] },
+        count: toNumber(a.total),
+        ps: [PROFILE_PERCENTILES.median, PROFILE_PERCENTILES.p95, PROFILE_PERCENTILES.p99],
+      });
+      let trend: number | null = null;
+      if (this.hasTrendSample(a)) {
+        trend = requests.length;
+        const median = [PROFILE_PERCENTILES.median];
+        const recent = [a.skill_id, recentStart, recentEnd];
+        const previous = [a.skill_id, previousStart, recentStart];
+        requests.push({ scope: { where: window, params: recent }, count: toNumber(a.recent_n), ps: median });
+        requests.push({ scope: { where: window, params: previous }, count: toNumber(a.previous_n), ps: median });
+      }
+      requestIndex.set(a.skill_id, { profile, trend });
+    }
+    const percentiles = await durationPercentilesBatch(this.query, requests);
+
+    return aggregates.map((a) => {
       const total = toNumber(a.total);
       const successful = toNumber(a.successful);
-      const mean = toNumberOrNull(a.mean_duration);
-      const sumSquares = total > 1 && mean !== null ? await sumSquaredDeviations(this.query, scope, mean) : 0;
-      const [median, p95, p99] = await durationPercentiles(this.query, scope, total, [
-        PROFILE_PERCENTILES.median,
-        PROFILE_PERCENTILES.p95,
-        PROFILE_PERCENTILES.p99,
-      ]);
+      const { profile, trend } = requestIndex.get(a.skill_id)!;
+      const [median, p95, p99] = percentiles[profile];
       const apiCalls = toNumber(a.api_calls ?? 0);
       const cost = toNumber(a.cost ?? 0);
-      const trends = await this.trends(a, recentStart, recentEnd, previousStart);
-      rows.push([
+      const trends =
+        trend === null ? null : this.trends(a, percentiles[trend][0] as number, percentiles[trend + 1][0] as number);
+      return [
         a.skill_id,
         now.toISOString(),
         a.last_execution_at,
@@ -276,13 +301,13 @@ export class ProfileService {
         toNumber(a.timed_out),
         meanOrNull(successful, total),
         JSON.stringify(categories.get(a.skill_id) ?? {}),
-        mean,
+        toNumberOrNull(a.mean_duration),
         median,
         p95,
         p99,
         toNumberOrNull(a.min_duration),
         toNumberOrNull(a.max_duration),
-        sampleStddev(sumSquares, total),
+        sampleStddev(sumSquares.get(a.skill_id) ?? 0, total),
         apiCalls,
         meanOrNull(apiCalls, total),
         cost,
@@ -295,9 +320,8 @@ export class ProfileService {
         boolParam(trends?.gettingFaster ?? null, this.dialect),
         boolParam(trends?.gettingCheaper ?? null, this.dialect),
         trends?.successRateTrend ?? null,
-      ]);
-    }
-    return rows;
+      ];
+    });
   }
 
   /** skill → { category → count }, keys sorted. */
@@ -324,32 +348,22 @@ export class ProfileService {
     return result;
   }
 
-  private async trends(
+  /** Both trend windows hold at least trendMinSample finished executions. */
+  private hasTrendSample(a: AggregateRow): boolean {
+    const min = this.options.trendMinSample;
+    return toNumber(a.recent_n) >= min && toNumber(a.previous_n) >= min;
+  }
+
+  private trends(
     a: AggregateRow,
-    recentStart: string,
-    recentEnd: string,
-    previousStart: string,
-  ): Promise<{ gettingFaster: boolean; gettingCheaper: boolean; successRateTrend: "up" | "down" | "stable" } | null> {
+    recentMedian: number,
+    previousMedian: number,
+  ): { gettingFaster: boolean; gettingCheaper: boolean; successRateTrend: "up" | "down" | "stable" } {
     const recentN = toNumber(a.recent_n);
     const previousN = toNumber(a.previous_n);
-    const min = this.options.trendMinSample;
-    if (recentN < min || previousN < min) return null;
-    const window = "skill_id = ? AND started_at >= ? AND started_at < ?";
-    const [recentMedian] = await durationPercentiles(
-      this.query,
-      { where: window, params: [a.skill_id, recentStart, recentEnd] },
-      recentN,
-      [PROFILE_PERCENTILES.median],
-    );
-    const [previousMedian] = await durationPercentiles(
-      this.query,
-      { where: window, params: [a.skill_id, previousStart, recentStart] },
-      previousN,
-      [PROFILE_PERCENTILES.median],
-    );
     const threshold = this.options.trendThreshold;
     return {
-      gettingFaster: isLowerBy(recentMedian as number, previousMedian as number, threshold),
+      gettingFaster: isLowerBy(recentMedian, previousMedian, threshold),
       gettingCheaper: isLowerBy(toNumber(a.recent_cost) / recentN, toNumber(a.previous_cost) / previousN, threshold),
       successRateTrend: successRateTrend(toNumber(a.recent_success), recentN, toNumber(a.previous_success), previousN),
     };

@@ -23,13 +23,21 @@ function finishedWhere(scope: DurationScope): string {
   return `${FINISHED} AND ${scope.where}`;
 }
 
+/** One request of {@link durationPercentilesBatch}: percentiles `ps` of the `count` executions of `scope`. */
+export interface PercentileRequest {
+  readonly scope: DurationScope;
+  /** The scope's exact count of finished executions. */
+  readonly count: number;
+  /** Fractions in [0, 1]. */
+  readonly ps: readonly number[];
+}
+
+/** SQLite allows 500 terms in a compound SELECT; stay well under it. */
+const TERMS_PER_STATEMENT = 200;
+
 /**
  * total_duration_ms at percentiles `ps` (fractions) of the `count` finished executions of `scope`, by
  * {@link percentilePosition} and {@link interpolate}.
- *
- * Each percentile is one ordered scan of the profile index (skill_id, total_duration_ms, …) that stops after
- * two rows: `LIMIT 2 OFFSET k`, walking from whichever end is nearer, so p95/p99 cost ~5%/1% of a skill's
- * entries and the median half. Never loads the durations into JS. `count` must be the scope's exact count.
  */
 export async function durationPercentiles(
   query: Query,
@@ -37,31 +45,84 @@ export async function durationPercentiles(
   count: number,
   ps: readonly number[],
 ): Promise<(number | null)[]> {
-  if (count === 0) return ps.map(() => null);
-  const fetched = new Map<number, number>();
-  const results: number[] = [];
-  for (const p of ps) {
-    const { lo, hi, fraction } = percentilePosition(count, p);
-    if (!fetched.has(lo) || !fetched.has(hi)) {
-      const ascending = lo < count / 2;
-      const offset = ascending ? lo : count - 1 - hi;
-      const rows = await query<{ d: unknown }>(
-        `SELECT total_duration_ms AS d FROM execution_metrics WHERE ${finishedWhere(scope)} ` +
-          `ORDER BY total_duration_ms ${ascending ? "ASC" : "DESC"} LIMIT 2 OFFSET ${offset}`,
-        scope.params,
-      );
-      const values = rows.map((r) => toNumber(r.d));
-      if (ascending) values.forEach((v, i) => fetched.set(lo + i, v));
-      else values.forEach((v, i) => fetched.set(hi - i, v));
-    }
-    const a = fetched.get(lo);
-    const b = fetched.get(hi);
-    if (a === undefined || b === undefined) {
-      throw new Error(`durationPercentiles: the scope holds fewer than the ${count} rows it was said to hold`);
-    }
-    results.push(lo === hi ? a : interpolate(a, b, fraction));
+  return (await durationPercentilesBatch(query, [{ scope, count, ps }]))[0];
+}
+
+/**
+ * Percentiles of many scopes at once (results in request order).
+ *
+ * Each neighbour pair x[lo], x[hi] is one ordered scan of the profile index (skill_id, total_duration_ms, …)
+ * that stops after two rows, `ORDER BY total_duration_ms LIMIT 2 OFFSET k`, walking from whichever end is
+ * nearer, so p95/p99 cost ~5%/1% of a skill's entries and the median half. The scans of all requests go to the
+ * database as UNION ALL statements of up to 200 terms, because a statement's round trip through TypeORM costs
+ * ~0.5 ms, more than a short scan. Never loads the durations into JS.
+ */
+export async function durationPercentilesBatch(
+  query: Query,
+  requests: readonly PercentileRequest[],
+): Promise<(number | null)[][]> {
+  interface Term {
+    readonly request: number;
+    readonly ascending: boolean;
+    readonly offset: number;
+    readonly first: number;
+    values: number[];
   }
-  return results;
+  const terms: Term[] = [];
+  const termFor = new Map<string, Term>();
+  const positions = requests.map((request, index) =>
+    request.count === 0
+      ? []
+      : request.ps.map((p) => {
+          const position = percentilePosition(request.count, p);
+          const ascending = position.lo < request.count / 2;
+          const offset = ascending ? position.lo : request.count - 1 - position.hi;
+          const key = `${index}:${ascending}:${offset}`;
+          let term = termFor.get(key);
+          if (!term) {
+            term = { request: index, ascending, offset, first: ascending ? position.lo : position.hi, values: [] };
+            termFor.set(key, term);
+            terms.push(term);
+          }
+          return { position, term };
+        }),
+  );
+
+  for (let start = 0; start < terms.length; start += TERMS_PER_STATEMENT) {
+    const chunk = terms.slice(start, start + TERMS_PER_STATEMENT);
+    const params: unknown[] = [];
+    const sql = chunk
+      .map((term, i) => {
+        const scope = requests[term.request].scope;
+        params.push(...scope.params);
+        return (
+          `SELECT ${i} AS t, d FROM (SELECT total_duration_ms AS d FROM execution_metrics WHERE ${finishedWhere(scope)} ` +
+          `ORDER BY total_duration_ms ${term.ascending ? "ASC" : "DESC"} LIMIT 2 OFFSET ${term.offset}) AS s${i}`
+        );
+      })
+      .join(" UNION ALL ");
+    for (const row of await query<{ t: unknown; d: unknown }>(sql, params)) {
+      chunk[toNumber(row.t)].values.push(toNumber(row.d));
+    }
+  }
+
+  return positions.map((list, index) => {
+    if (requests[index].count === 0) return requests[index].ps.map(() => null);
+    return list.map(({ position, term }) => {
+      // A term's two rows come back in no promised order; their values are neighbours in sorted order.
+      const sorted = [...term.values].sort((a, b) => a - b);
+      const rank = (r: number) => {
+        const i = term.ascending ? r - term.first : sorted.length - 1 - (term.first - r);
+        const value = sorted[i];
+        if (value === undefined) {
+          throw new Error(`durationPercentiles: the scope holds fewer than the ${requests[index].count} rows it was said to hold`);
+        }
+        return value;
+      };
+      const a = rank(position.lo);
+      return position.lo === position.hi ? a : interpolate(a, rank(position.hi), position.fraction);
+    });
+  });
 }
 
 /** Σ (total_duration_ms − mean)² over the scope: the second pass of the two-pass standard deviation. */
@@ -71,6 +132,33 @@ export async function sumSquaredDeviations(query: Query, scope: DurationScope, m
     [mean, mean, ...scope.params],
   );
   return toNumberOrNull(rows[0]?.s) ?? 0;
+}
+
+/** Skills per statement of {@link sumSquaredDeviationsBySkill} (two bound values each). */
+const SKILLS_PER_STATEMENT = 5000;
+
+/**
+ * Σ (total_duration_ms − mean)² of each skill's finished executions, for many skills in one statement per
+ * 5,000: the means go in as a VALUES list, and each skill's range of the profile index is read once.
+ */
+export async function sumSquaredDeviationsBySkill(
+  query: Query,
+  means: ReadonlyMap<string, number>,
+): Promise<Map<string, number>> {
+  const result = new Map<string, number>();
+  const entries = [...means];
+  for (let start = 0; start < entries.length; start += SKILLS_PER_STATEMENT) {
+    const chunk = entries.slice(start, start + SKILLS_PER_STATEMENT);
+    const rows = await query<{ skill_id: string; s: unknown }>(
+      `WITH means (skill_id, mean) AS (VALUES ${chunk.map(() => "(?, CAST(? AS DOUBLE PRECISION))").join(", ")})
+       SELECT means.skill_id AS skill_id, SUM((m.total_duration_ms - means.mean) * (m.total_duration_ms - means.mean)) AS s
+       FROM means JOIN execution_metrics m ON m.skill_id = means.skill_id
+       WHERE m.${FINISHED} GROUP BY means.skill_id`,
+      chunk.flat(),
+    );
+    for (const row of rows) result.set(row.skill_id, toNumberOrNull(row.s) ?? 0);
+  }
+  return result;
 }
 
 /** Count, mean, stddev and percentiles of a scope: one aggregate, one deviation pass, one short scan each. */
