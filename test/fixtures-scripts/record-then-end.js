@@ -24,7 +24,8 @@ async function main() {
     spillPath: `${database}.spill.ndjson`,
     // Long enough that no timer flush happens during a test: what is written is what the script decides.
     flushIntervalMillis: 600_000,
-    batchSize: 100,
+    // kill-after-flush: no early batch flush, so exactly the rows after the explicit flush stay queued.
+    batchSize: how === "kill-after-flush" ? 100_000 : 100,
     durability,
     handleSignals: how === "signal" || how === "many",
     onError: (error) => process.stderr.write(`recording problem: ${error.message}\n`),
