@@ -1,0 +1,125 @@
+import type { DataSource } from "typeorm";
+import { type ExportDestination, openDestination } from "../export/export-destination";
+import { filterToSql } from "../export/metric-filter";
+import { ProfileService, type ProfileServiceOptions } from "../services/ProfileService";
+import { dialectOf, queryFor } from "../services/sql-support";
+import { highlightSkills } from "./highlight-rules";
+import { definitionItems } from "./report-definitions";
+import { loadReportData, type ReportFilter } from "./report-data";
+import { renderReportHtml } from "./report-html";
+
+/** Options of {@link ReportService}. Every field is optional. */
+export interface ReportOptions {
+  /** The page title and heading. Default "Skill metrics report". */
+  title?: string;
+  /** The clock that stamps "Generated". Default `() => new Date()`. */
+  clock?: () => Date;
+  /**
+   * Options of the ProfileService the overview table is read through (profiles that are missing or stale are
+   * refreshed first, with these trend settings). Default: ProfileService's defaults.
+   */
+  profileOptions?: ProfileServiceOptions;
+}
+
+/** What {@link ReportService.writeReport} wrote. */
+export interface ReportResult {
+  /** Size of the HTML file, in bytes (UTF-8). */
+  readonly bytes: number;
+  /** Skills in the report (rows of the overview table, one section each). */
+  readonly skills: number;
+  /** Finished executions the charts cover. */
+  readonly executions: number;
+  readonly generatedAt: Date;
+}
+
+const DEFAULT_TITLE = "Skill metrics report";
+
+/**
+ * Writes the self-contained HTML report: an overview table of every SkillProfile (sortable, slow and failing
+ * skills highlighted, see highlight-rules.ts) and, per skill, a latency histogram, executions and success rate
+ * over time, failure categories, cost and tokens over time and the trend flags, followed by the definitions used.
+ *
+ * The file needs nothing at view time (inline CSS, inline SVG charts rendered at export time, a few lines of
+ * inline script for sorting) and fetches nothing. Every chart is aggregated in SQL (see report-data.ts), so the
+ * page's size depends on the number of skills and time buckets, not on the number of executions.
+ *
+ * The CLI's `skill-metrics report --out report.html [--skill S --from ISO --to ISO]` is
+ * `new ReportService(dataSource).writeReport(out, { skillId, from, to })`.
+ */
+export class ReportService {
+  private readonly title: string;
+  private readonly clock: () => Date;
+  private readonly profileOptions: ProfileServiceOptions;
+
+  constructor(
+    private readonly dataSource: DataSource,
+    options: ReportOptions = {},
+  ) {
+    this.title = options.title ?? DEFAULT_TITLE;
+    this.clock = options.clock ?? (() => new Date());
+    this.profileOptions = options.profileOptions ?? {};
+  }
+
+  /**
+   * The report as an HTML string.
+   *
+   * `filter.skillId` limits the report to one skill; `from` (inclusive) and `to` (exclusive) limit the charts to
+   * executions started in that range (the overview table always shows the stored, all-time profiles).
+   *
+   * @throws ConfigurationError when the filter is invalid (naming the field and the rule).
+   */
+  async render(filter: ReportFilter = {}): Promise<string> {
+    const { html } = await this.build(filter);
+    return html;
+  }
+
+  /**
+   * Writes the report to `destination`: a file path (written to a temporary name and renamed on success, so a
+   * failure never leaves a half-written report) or a Writable stream.
+   *
+   * @throws ConfigurationError when the filter is invalid.
+   */
+  async writeReport(destination: ExportDestination, filter: ReportFilter = {}): Promise<ReportResult> {
+    const { html, skills, executions, generatedAt } = await this.build(filter);
+    const writer = await openDestination(destination);
+    try {
+      await writer.write(html);
+      await writer.commit();
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
+    return { bytes: writer.bytes, skills, executions, generatedAt };
+  }
+
+  private async build(
+    filter: ReportFilter,
+  ): Promise<{ html: string; skills: number; executions: number; generatedAt: Date }> {
+    // Validates the filter before any work, with the same messages as the exports.
+    filterToSql(filter, () => "?");
+    const query = queryFor(this.dataSource, dialectOf(this.dataSource));
+    const allProfiles = await new ProfileService(this.dataSource, this.profileOptions).getSkillProfiles();
+    const profiles =
+      filter.skillId === undefined ? allProfiles : allProfiles.filter((p) => p.skillId === filter.skillId);
+    const data = await loadReportData(query, filter);
+    const generatedAt = this.clock();
+    const html = renderReportHtml({
+      title: this.title,
+      generatedAt,
+      skillId: filter.skillId,
+      from: isoOrUndefined(filter.from),
+      to: isoOrUndefined(filter.to),
+      profiles,
+      highlights: highlightSkills(profiles, allProfiles),
+      data,
+      definitions: definitionItems(this.profileOptions),
+    });
+    let executions = 0;
+    for (const s of data.skills.values()) executions += s.finished;
+    return { html, skills: profiles.length, executions, generatedAt };
+  }
+}
+
+function isoOrUndefined(value: Date | string | undefined): string | undefined {
+  return value === undefined ? undefined : new Date(value).toISOString();
+}
