@@ -134,12 +134,11 @@ export async function sumSquaredDeviations(query: Query, scope: DurationScope, m
   return toNumberOrNull(rows[0]?.s) ?? 0;
 }
 
-/** Skills per statement of {@link sumSquaredDeviationsBySkill} (two bound values each). */
-const SKILLS_PER_STATEMENT = 5000;
-
 /**
- * Σ (total_duration_ms − mean)² of each skill's finished executions, for many skills in one statement per
- * 5,000: the means go in as a VALUES list, and each skill's range of the profile index is read once.
+ * Σ (total_duration_ms − mean)² of each skill's finished executions, for many skills per statement: one
+ * aggregate term per skill, each reading its skill's range of the profile index once, joined by UNION ALL (up
+ * to 200 terms). Measured faster than joining the means as a VALUES list, which makes SQLite sort every row
+ * for the GROUP BY.
  */
 export async function sumSquaredDeviationsBySkill(
   query: Query,
@@ -147,16 +146,21 @@ export async function sumSquaredDeviationsBySkill(
 ): Promise<Map<string, number>> {
   const result = new Map<string, number>();
   const entries = [...means];
-  for (let start = 0; start < entries.length; start += SKILLS_PER_STATEMENT) {
-    const chunk = entries.slice(start, start + SKILLS_PER_STATEMENT);
-    const rows = await query<{ skill_id: string; s: unknown }>(
-      `WITH means (skill_id, mean) AS (VALUES ${chunk.map(() => "(?, CAST(? AS DOUBLE PRECISION))").join(", ")})
-       SELECT means.skill_id AS skill_id, SUM((m.total_duration_ms - means.mean) * (m.total_duration_ms - means.mean)) AS s
-       FROM means JOIN execution_metrics m ON m.skill_id = means.skill_id
-       WHERE m.${FINISHED} GROUP BY means.skill_id`,
-      chunk.flat(),
-    );
-    for (const row of rows) result.set(row.skill_id, toNumberOrNull(row.s) ?? 0);
+  for (let start = 0; start < entries.length; start += TERMS_PER_STATEMENT) {
+    const chunk = entries.slice(start, start + TERMS_PER_STATEMENT);
+    const params: unknown[] = [];
+    const sql = chunk
+      .map(([skillId, mean], i) => {
+        params.push(mean, mean, skillId);
+        return (
+          `SELECT ${i} AS t, SUM((total_duration_ms - ?) * (total_duration_ms - ?)) AS s ` +
+          `FROM execution_metrics WHERE ${FINISHED} AND skill_id = ?`
+        );
+      })
+      .join(" UNION ALL ");
+    for (const row of await query<{ t: unknown; s: unknown }>(sql, params)) {
+      result.set(chunk[toNumber(row.t)][0], toNumberOrNull(row.s) ?? 0);
+    }
   }
   return result;
 }
