@@ -3,16 +3,23 @@ import "reflect-metadata";
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { ConfigurationError, SkillMetricsError } from "../errors";
 import type { CliContext } from "./cli-context";
-import { demoCommand } from "./commands/demo";
-import { errorsCommand } from "./commands/errors";
-import { exportCommand } from "./commands/export";
-import { importCommand } from "./commands/import";
-import { migrateCommand } from "./commands/migrate";
-import { profileCommand } from "./commands/profile";
 import { USAGE } from "./usage";
 import { UsageError } from "./UsageError";
 
 type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/*
+ * Commands are loaded when they run: loading TypeORM and the entities takes most of a second, which --help
+ * and a mistyped option should not pay.
+ */
+/* eslint-disable @typescript-eslint/no-require-imports */
+const migrateCommand = (c: CliContext) => (require("./commands/migrate") as typeof import("./commands/migrate")).migrateCommand(c);
+const profileCommand = (c: CliContext) => (require("./commands/profile") as typeof import("./commands/profile")).profileCommand(c);
+const errorsCommand = (c: CliContext) => (require("./commands/errors") as typeof import("./commands/errors")).errorsCommand(c);
+const exportCommand = (c: CliContext) => (require("./commands/export") as typeof import("./commands/export")).exportCommand(c);
+const importCommand = (c: CliContext) => (require("./commands/import") as typeof import("./commands/import")).importCommand(c);
+const demoCommand = (c: CliContext) => (require("./commands/demo") as typeof import("./commands/demo")).demoCommand(c);
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const GLOBAL: Options = {
   db: { type: "string" },

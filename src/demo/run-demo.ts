@@ -20,7 +20,7 @@ export interface DemoOptions {
   seed?: number;
   /** Where metrics_export.csv, metrics_export.json and stats.json go. Default: the current directory. */
   outputDir?: string;
-  /** Tasks running at once (the simulated latencies overlap, so the demo takes seconds). Default 64. */
+  /** Tasks running at once (the simulated latencies overlap, so the demo takes seconds). Default 32. */
   concurrency?: number;
 }
 
@@ -43,7 +43,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
   const target = options.executions ?? 3000;
   const random = new SeededRandom(options.seed ?? 42);
   const outputDir = path.resolve(options.outputDir ?? ".");
-  const concurrency = options.concurrency ?? 64;
+  const concurrency = options.concurrency ?? 32;
 
   await removeDatabase(database);
   const workDir = await fs.mkdtemp(path.join(os.tmpdir(), "skill-metrics-demo-"));
