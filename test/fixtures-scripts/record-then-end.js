@@ -1,7 +1,8 @@
 // A program that records rows through the BUILT package's Recorder and then ends in one of several ways,
 // without calling shutdown(). The parent test counts the rows afterwards.
 // Usage: node record-then-end.js <database> <how> <rows> [durability]
-//   how: return | exit | exit-in-flight | throw | signal | kill-after-flush | kill-while-running | many
+//   how: return | exit | exit-in-flight | throw | signal | signal-app-handler | kill-after-flush |
+//        kill-while-running | many
 // Prints "ready <submitted> <written>" when the parent may signal/kill it (signal and kill modes), and
 // "progress <submitted>" lines in kill-while-running mode.
 "use strict";
@@ -27,7 +28,7 @@ async function main() {
     // kill-after-flush: no early batch flush, so exactly the rows after the explicit flush stay queued.
     batchSize: how === "kill-after-flush" ? 100_000 : 100,
     durability,
-    handleSignals: how === "signal" || how === "many",
+    handleSignals: how === "signal" || how === "signal-app-handler" || how === "many",
     onError: (error) => process.stderr.write(`recording problem: ${error.message}\n`),
   };
   if (how === "many") {
@@ -61,6 +62,12 @@ async function main() {
       });
       return;
     case "signal":
+      submit(0, rows);
+      ready(recorder);
+      return;
+    case "signal-app-handler":
+      // The application handles SIGTERM itself: the recorder must save rows but leave the ending to it.
+      process.on("SIGTERM", () => setImmediate(() => process.exit(7)));
       submit(0, rows);
       ready(recorder);
       return;

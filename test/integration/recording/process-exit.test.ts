@@ -116,6 +116,14 @@ describe("process exit without shutdown(): N tracked rows are N rows, at the lat
     },
   );
 
+  it("SIGTERM when the application has its own handler: rows saved, and the application decides how to end", async () => {
+    const ended = await run([database, "signal-app-handler", String(N)], (line, child) => {
+      if (line.startsWith("ready")) child.kill("SIGTERM");
+    });
+    expect(ended).toMatchObject({ code: 7, signal: null });
+    expect(await idsAfterRestart(database)).toEqual(expectedIds(N));
+  });
+
   it("(f) SIGKILL, default durability: exactly the rows queued since the last flush are lost (the bound)", async () => {
     let readyLine = "";
     const ended = await run([database, "kill-after-flush", String(N)], (line, child) => {
