@@ -55,7 +55,7 @@ export function fillLogBuckets(counts: ReadonlyMap<number, number>): LogBucket[]
   return buckets;
 }
 
-/** 10^(k/B), rounded to 4 significant digits so that labels and bounds read 1, 1.585, 2.512, … 10. */
+/** 10^(k/B): exact, so that a bar's edges are the bounds SQL bucketed by (labels round for display). */
 function bucketBound(k: number): number {
-  return Number(Math.pow(10, k / BUCKETS_PER_DECADE).toPrecision(4));
+  return Math.pow(10, k / BUCKETS_PER_DECADE);
 }

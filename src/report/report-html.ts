@@ -32,8 +32,29 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
 
-/** The whole report: one HTML document with inline CSS, inline SVG charts and an inline sort script. */
+/**
+ * The whole report: one HTML document with inline CSS, inline SVG charts and an inline sort script. The same
+ * model gives the same bytes (see {@link renumberChartIds}).
+ */
 export function renderReportHtml(model: ReportModel): string {
+  return renumberChartIds(renderPage(model));
+}
+
+/**
+ * ECharts names each chart's clip paths and CSS classes from process-wide counters (`zr17-c0`, `zr17-cls-85`);
+ * numbering those names in order of appearance instead keeps them unique within the page and makes the page
+ * depend only on its data. Only id, class, url(#…) and CSS selector positions are rewritten, never text.
+ */
+function renumberChartIds(html: string): string {
+  const names = new Map<string, string>();
+  return html.replace(/(class="|id="|url\(#|\.)(zr\d+-(?:cls-|c)\d+)\b/g, (_match, before: string, name: string) => {
+    let renamed = names.get(name);
+    if (renamed === undefined) names.set(name, (renamed = `zr-${names.size + 1}`));
+    return before + renamed;
+  });
+}
+
+function renderPage(model: ReportModel): string {
   const sections = model.profiles.map((p, i) =>
     skillSection(p, i, model.data.skills.get(p.skillId), model.data.axis, model.highlights.get(p.skillId)),
   );
