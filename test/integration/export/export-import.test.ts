@@ -2,6 +2,7 @@ import { parseString } from "@fast-csv/parse";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
+import { createDataSource, openDatabase } from "../../../src/database/data-source";
 import { EXECUTION_METRIC_COLUMNS, type ExecutionMetricRow } from "../../../src/entities/execution-metric-columns";
 import { MetricValidationError, StorageError } from "../../../src/errors";
 import { encodeCsvRow } from "../../../src/export/csv-encoding";
@@ -276,5 +277,26 @@ describe("ExportService and ImportService", () => {
     expect(llm.total_executions).toBe(finished.filter((r) => r.skill_id === "llm_call").length);
     expect(llm.failure_categories).toEqual({ api_error: 1 });
     expect(typeof llm.calculated_at).toBe("string");
+  });
+
+  it("exports an in-memory database through its own connection", async () => {
+    const memory = await openDatabase(createDataSource({ database: ":memory:" }));
+    try {
+      await new SqlMetricStore(memory).insert(rows);
+      const chunks: Buffer[] = [];
+      const sink = new Writable({
+        write(chunk: Buffer, _enc, callback) {
+          chunks.push(chunk);
+          callback();
+        },
+      });
+      const result = await new ExportService(memory).exportCsv(sink, undefined, { pageSize: 3 });
+      expect(result.rows).toBe(rows.length);
+      const file = join(source.dir, "file.csv");
+      await new ExportService(source.dataSource).exportCsv(file);
+      expect(Buffer.concat(chunks).equals(readFileSync(file))).toBe(true);
+    } finally {
+      await memory.destroy();
+    }
   });
 });
