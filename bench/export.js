@@ -19,6 +19,8 @@ const path = require("node:path");
 const { parseArgs } = require("node:util");
 
 const root = path.resolve(__dirname, "..");
+// SKILL_METRICS_DIST may name a private build's dist/src (others may be rebuilding dist/ meanwhile).
+const distSrc = process.env.SKILL_METRICS_DIST || path.join(root, "dist/src");
 const isChild = process.argv.includes("--child");
 const { values } = isChild
   ? { values: {} }
@@ -28,7 +30,7 @@ const checkpoints = (values.checkpoints ?? `${Math.min(100000, total)},${total}`
 
 
 async function main() {
-  const sm = require(path.join(root, "dist/src/index.js"));
+  const sm = require(path.join(distSrc, "index.js"));
   const sqlite3 = require(path.join(root, "node_modules/sqlite3"));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "skill-metrics-bench-"));
   const db = path.join(dir, "bench.db");
@@ -114,7 +116,7 @@ async function main() {
 
 async function child() {
   const [format, db, out] = process.argv.slice(process.argv.indexOf("--child") + 1);
-  const sm = require(path.join(root, "dist/src/index.js"));
+  const sm = require(path.join(distSrc, "index.js"));
   const ds = await sm.openDatabase(sm.createDataSource({ database: db }));
   const service = new sm.ExportService(ds);
   const t0 = process.hrtime.bigint();
