@@ -23,6 +23,15 @@ const config: Config = {
       setupFiles: ["reflect-metadata"],
     },
     {
+      // The HTML report opened in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core).
+      displayName: "e2e",
+      testEnvironment: "node",
+      roots: ["<rootDir>/test/e2e"],
+      testMatch: ["**/*.test.ts"],
+      transform: tsJest("<rootDir>/tsconfig.json"),
+      setupFiles: ["reflect-metadata"],
+    },
+    {
       displayName: "consumer-stage3",
       testEnvironment: "node",
       roots: ["<rootDir>/test/consumer-stage3"],

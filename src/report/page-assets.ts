@@ -7,7 +7,7 @@
 export const PAGE_CSS = `
 :root { color-scheme: light; --fg: #1d1d1f; --muted: #5f6368; --line: #d9dce1; --failing: #fbe3e1; --slow: #fdf0d5; }
 * { box-sizing: border-box; }
-body { margin: 0 auto; max-width: 1180px; padding: 24px; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: #fff; }
+body { margin: 0 auto; max-width: 1320px; padding: 24px; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--fg); background: #fff; }
 h1 { font-size: 24px; margin: 0 0 4px; } h2 { font-size: 19px; margin: 0 0 6px; } h3 { font-size: 14px; margin: 14px 0 4px; color: var(--muted); font-weight: 600; }
 .meta, .note { color: var(--muted); }
 .scroll { overflow-x: auto; }
