@@ -43,6 +43,14 @@ export interface CollectorOptions extends DatabaseOptions, RecorderOptions {
   /** Classifier for failures whose decorator/track options name none. Default: the built-in `classifyError`. */
   classifyError?: ErrorClassifier;
   /**
+   * Rewrites every tracked failure's error_message and error_trace before they are cut to their caps and
+   * stored, e.g. `(text) => text.replace(/Bearer \S+/g, "Bearer [redacted]")`. Called on the skill's call
+   * path, so keep it cheap. If it throws or returns a non-string, the field is stored as "[redaction failed]"
+   * (never unredacted) and the problem goes to onError. Records given to record() and import() are stored as
+   * given. Default: none (texts are stored as thrown, cut at LIMITS.textCap / LIMITS.traceCap characters).
+   */
+  redactError?: (text: string, field: "error_message" | "error_trace") => string;
+  /**
    * Become the collector that `@TrackExecution` and `track()` record to. Default true; the latest collector
    * created with it wins, and shutting it down unsets it.
    */
@@ -89,6 +97,7 @@ export class ExecutionMetricsCollector {
       environment: options.environment ?? null,
       agentId: options.agentId ?? null,
       classifyError: options.classifyError,
+      redactError: options.redactError,
     };
     this.exports = new ExportService(dataSource);
     this.imports = new ImportService(dataSource);
@@ -293,5 +302,8 @@ function checkDefaults(options: CollectorOptions): void {
   text("agentId", LIMITS.identifierLength);
   if (options.classifyError !== undefined && typeof options.classifyError !== "function") {
     throw ConfigurationError.invalidOption("classifyError", "must be a function (error, context) => category");
+  }
+  if (options.redactError !== undefined && typeof options.redactError !== "function") {
+    throw ConfigurationError.invalidOption("redactError", "must be a function (text, field) => redacted text");
   }
 }

@@ -20,4 +20,14 @@ export interface ExecutionSink {
   readonly environment?: string | null;
   /** agent_id written into rows whose own options name none. */
   readonly agentId?: string | null;
+  /**
+   * Rewrites a failure's error_message and error_trace before they are cut to their caps and stored (the
+   * collector's `redactError` option), e.g. to remove tokens a library put into an error message. If it
+   * throws or returns a non-string, the field is stored as {@link REDACTION_FAILED_TEXT}, never unredacted,
+   * and the problem is reported.
+   */
+  readonly redactError?: (text: string, field: "error_message" | "error_trace") => string;
 }
+
+/** What error_message or error_trace holds when the redactError hook threw or returned a non-string. */
+export const REDACTION_FAILED_TEXT = "[redaction failed]";
