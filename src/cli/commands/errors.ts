@@ -1,56 +1,36 @@
-import { SkillMetricsError } from "../../errors";
+import { type ErrorAnalysis, type ErrorGroup, MetricsQueryService } from "../../services/MetricsQueryService";
 import { type CliContext, integerOption, requiredOption, withCollector } from "../cli-context";
 import { formatTable } from "../format-table";
 
-type ErrorAnalysisSource = { getErrorAnalysis?: (skillId: string, options: { limit: number }) => Promise<unknown> };
-
-/** `skill-metrics errors --skill S [--limit N] [--json]`: the collector's error analysis, printed. */
+/** `skill-metrics errors --skill S [--limit N] [--json]`: a skill's failures grouped by category and message. */
 export async function errorsCommand(context: CliContext): Promise<number> {
   const skill = requiredOption(context, "skill", "errors");
-  const limit = integerOption(context, "limit", 10, 1, 10_000, "errors");
+  const limit = integerOption(context, "limit", 10, 1, 1000, "errors");
   return withCollector(context, async (metrics) => {
-    const source = metrics as unknown as ErrorAnalysisSource;
-    if (typeof source.getErrorAnalysis !== "function") {
-      throw new SkillMetricsError("Error analysis is not available in this build of skill-metrics.");
-    }
-    const analysis = await source.getErrorAnalysis.call(metrics, skill, { limit });
+    const analysis = await new MetricsQueryService(metrics.dataSource).getErrorAnalysis(skill, { limit });
     if (context.values.json) context.out.write(JSON.stringify(analysis, null, 2) + "\n");
     else context.out.write(renderAnalysis(analysis));
     return 0;
   });
 }
 
-/**
- * Renders an analysis object without depending on its exact shape: scalar fields as `name: value` lines,
- * arrays of objects as tables, nested objects (category → count maps) as two-column tables.
- */
-export function renderAnalysis(analysis: unknown): string {
-  if (analysis === null || typeof analysis !== "object") return `${JSON.stringify(analysis)}\n`;
-  const lines: string[] = [];
-  const sections: string[] = [];
-  for (const [key, value] of Object.entries(analysis as Record<string, unknown>)) {
-    if (Array.isArray(value)) {
-      if (value.length === 0) {
-        sections.push(`${key}: none\n`);
-        continue;
-      }
-      const objects = value.filter((v): v is Record<string, unknown> => v !== null && typeof v === "object");
-      const headers = [...new Set(objects.flatMap((o) => Object.keys(o)))];
-      const rows = objects.map((o) => headers.map((h) => cell(o[h])));
-      sections.push(`${key}:\n${formatTable(headers, rows)}`);
-    } else if (value !== null && typeof value === "object" && !(value instanceof Date)) {
-      const rows = Object.entries(value as Record<string, unknown>).map(([k, v]) => [k, cell(v)]);
-      sections.push(`${key}:\n${formatTable(["key", "value"], rows, new Set([1]))}`);
-    } else lines.push(`${key}: ${cell(value)}`);
-  }
-  return [lines.join("\n") + (lines.length ? "\n" : ""), ...sections].filter((s) => s !== "").join("\n");
+/** The human form: the failure count, then one table per grouping. */
+export function renderAnalysis(analysis: ErrorAnalysis): string {
+  const header = `${analysis.skillId}: ${analysis.totalFailures} failure(s) (status failure or timeout)\n`;
+  if (analysis.totalFailures === 0) return header;
+  return [header, section("By category", "category", analysis.byCategory), section("By message", "message", analysis.byMessage)].join("\n");
 }
 
-function cell(value: unknown): string {
-  if (value === null || value === undefined) return "-";
-  if (value instanceof Date) return value.toISOString();
-  if (typeof value === "number") return Number.isInteger(value) ? String(value) : value.toFixed(4);
-  const text = typeof value === "object" ? JSON.stringify(value) : String(value);
+function section(title: string, keyName: string, groups: readonly ErrorGroup[]): string {
+  const rows = groups.map((g) => [shorten(g.key ?? "(none)"), String(g.count), iso(g.firstSeenAt), iso(g.lastSeenAt), g.exampleExecutionId]);
+  return `${title}:\n${formatTable([keyName, "count", "first seen", "last seen", "latest execution"], rows, new Set([1]))}`;
+}
+
+function iso(value: Date | string): string {
+  return value instanceof Date ? value.toISOString() : String(value);
+}
+
+function shorten(text: string): string {
   const flat = text.replace(/\s+/g, " ");
-  return flat.length > 80 ? flat.slice(0, 79) + "…" : flat;
+  return flat.length > 60 ? flat.slice(0, 59) + "…" : flat;
 }

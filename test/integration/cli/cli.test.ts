@@ -132,6 +132,16 @@ describe("skill-metrics CLI (built bin)", () => {
     expect(one.stdout.split("\n")[2]).toMatch(/^llm_summarize\s+\d+/);
     expect(cli(["profile", "--skill", "nope", ...db], dir).code).toBe(2);
 
+    const errors = cli(["errors", "--skill", "llm_summarize", "--limit", "3", ...db], dir);
+    expect(errors.code).toBe(0);
+    expect(errors.stdout).toMatch(/^llm_summarize: \d+ failure\(s\)/);
+    expect(errors.stdout).toMatch(/By category:\ncategory\s+count/);
+    expect(errors.stdout).toMatch(/\napi_error\s+\d+/);
+    const errorsJson = JSON.parse(cli(["errors", "--skill", "llm_summarize", "--json", ...db], dir).stdout) as {
+      byCategory: { key: string }[];
+    };
+    expect(errorsJson.byCategory[0].key).toBe("api_error");
+
     const filtered = cli(["export", "--format", "csv", "--out", "llm.csv", "--skill", "llm_summarize", "--status", "failure", ...db], dir);
     expect(filtered.code).toBe(0);
     expect(filtered.stderr).toBe(""); // not a TTY: no progress bar
