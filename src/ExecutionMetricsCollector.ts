@@ -21,7 +21,18 @@ import {
   type JsonExportOptions,
 } from "./services/ExportService";
 import { type ImportOptions, type ImportReport, ImportService } from "./services/ImportService";
+import {
+  type BaselineOptions,
+  type DurationBaseline,
+  type ErrorAnalysis,
+  type ErrorAnalysisOptions,
+  type ExecutionFeedback,
+  type MetricsPage,
+  type MetricsQuery,
+  MetricsQueryService,
+} from "./services/MetricsQueryService";
 import { ProfileService, type ProfileServiceOptions } from "./services/ProfileService";
+import type { ExecutionMetric } from "./entities/ExecutionMetric.entity";
 import type { SkillProfile } from "./entities/SkillProfile.entity";
 import type { ErrorClassifier } from "./tracking/classify-error";
 import { getDefaultSink, setDefaultSink } from "./tracking/default-sink";
@@ -78,6 +89,7 @@ export class ExecutionMetricsCollector {
   private readonly exports: ExportService;
   private readonly imports: ImportService;
   private readonly profiles: ProfileService;
+  private readonly queries: MetricsQueryService;
   /** Direct-API executions that may still be open; ended ones are swept out now and then. */
   private openExecutions = new Set<ExecutionContext>();
   private startedSinceSweep = 0;
@@ -102,6 +114,7 @@ export class ExecutionMetricsCollector {
     this.exports = new ExportService(dataSource);
     this.imports = new ImportService(dataSource);
     this.profiles = new ProfileService(dataSource, options.profiles);
+    this.queries = new MetricsQueryService(dataSource);
   }
 
   /**
@@ -181,6 +194,38 @@ export class ExecutionMetricsCollector {
   /** Counts of what the recorder has done: submitted, written, spilled, replayed, dropped rows. */
   get stats(): RecorderStats {
     return this.recorder.stats;
+  }
+
+  /**
+   * One page of executions matching `query` (skill, half-open [from, to) on started_at, status, environment,
+   * job, tags, error category), newest first unless `order: "asc"`. Pass `nextCursor` back as `after` for the
+   * next page (keyset pagination: every page costs the same). Everything recorded before the call is included.
+   */
+  async getMetrics(query?: MetricsQuery): Promise<MetricsPage> {
+    await this.flushIfOpen();
+    return this.queries.getMetrics(query);
+  }
+
+  /** Failed and timed-out executions of `skillId` grouped by category and by message, with counts and examples. */
+  async getErrorAnalysis(skillId: string, options?: ErrorAnalysisOptions): Promise<ErrorAnalysis> {
+    await this.flushIfOpen();
+    return this.queries.getErrorAnalysis(skillId, options);
+  }
+
+  /**
+   * Records user feedback on an execution and marks user_feedback_received.
+   *
+   * @throws NotFoundError for an unknown id; MetricValidationError for a value out of range. Nothing changes then.
+   */
+  async recordFeedback(executionId: string, feedback: ExecutionFeedback): Promise<ExecutionMetric> {
+    await this.flushIfOpen();
+    return this.queries.recordFeedback(executionId, feedback);
+  }
+
+  /** Mean, sample stddev and p95 of duration over the trailing window: the baseline anomaly detection reads. */
+  async getBaseline(skillId: string, options: BaselineOptions): Promise<DurationBaseline> {
+    await this.flushIfOpen();
+    return this.queries.getBaseline(skillId, options);
   }
 
   /**

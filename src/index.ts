@@ -51,6 +51,20 @@ export type { DatabaseOptions } from "./database/data-source";
 export { validateMetricRecord } from "./validation/validate-record";
 
 // Services
+export { MetricsQueryService } from "./services/MetricsQueryService";
+export type {
+  MetricsQuery,
+  MetricsPage,
+  ErrorAnalysis,
+  ErrorGroup,
+  ErrorAnalysisOptions,
+  ExecutionFeedback,
+  BaselineOptions,
+  DurationBaseline,
+  MetricsQueryServiceOptions,
+} from "./services/MetricsQueryService";
+export { ProfileService } from "./services/ProfileService";
+export type { ProfileServiceOptions } from "./services/ProfileService";
 export { ExportService, STATS_DEFINITIONS_VERSION } from "./services/ExportService";
 export type { CsvExportOptions, JsonExportOptions, ExportOptions, ExportResult } from "./services/ExportService";
 export type { ExportDestination } from "./export/export-destination";

@@ -139,6 +139,34 @@ describe("ExecutionMetricsCollector", () => {
     await metrics.shutdown();
   });
 
+  it("answers queries with everything recorded before the call, without an explicit flush", async () => {
+    const metrics = await create({ flushIntervalMillis: 60_000 });
+    for (let i = 0; i < 30; i++) {
+      try {
+        track("flaky", () => {
+          if (i % 3 === 0) throw Object.assign(new Error("HTTP 503"), { status: 503 });
+          return i;
+        });
+      } catch {
+        // the skill's own error, rethrown unchanged
+      }
+    }
+    const page = await metrics.getMetrics({ skillId: "flaky", status: "failure", limit: 5 });
+    expect(page.items).toHaveLength(5);
+    expect(page.items.every((m) => m.errorCategory === "api_error")).toBe(true);
+    const analysis = await metrics.getErrorAnalysis("flaky", { limit: 3 });
+    expect(JSON.stringify(analysis)).toContain("api_error");
+    const profile = await metrics.getSkillProfile("flaky");
+    expect(profile).toMatchObject({ totalExecutions: 30, successfulExecutions: 20, failedExecutions: 10 });
+    expect(profile!.failureCategories).toEqual({ api_error: 10 });
+    const feedback = await metrics.recordFeedback(page.items[0].executionId, { userSatisfaction: 4 });
+    expect(feedback).toMatchObject({ userSatisfaction: 4, userFeedbackReceived: true });
+    expect((await metrics.getSkillProfile("flaky"))!.meanUserSatisfaction).toBe(4);
+    const baseline = await metrics.getBaseline("flaky", { windowMillis: 60_000 });
+    expect(baseline).toMatchObject({ count: 30 });
+    await metrics.shutdown();
+  });
+
   it("refuses bad options naming the option", async () => {
     await expect(create({ environment: "" })).rejects.toThrow(/environment/);
     await expect(create({ batchSize: 0 })).rejects.toThrow(ConfigurationError);
