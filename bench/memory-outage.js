@@ -31,7 +31,7 @@ async function main() {
   const { values: args } = parseArgs({
     options: { check: { type: "boolean", default: false }, calls: { type: "string" }, keep: { type: "boolean", default: false } },
   });
-  const calls = Number(args.calls ?? (args.check ? 100000 : 1000000));
+  const calls = Number(args.calls ?? (args.check ? 30000 : 1000000));
   const checkpoints = [calls / 10, calls / 2, calls].map(Math.round);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "skill-metrics-bench-outage-"));
   const database = path.join(dir, "bench.db");
