@@ -1,4 +1,4 @@
-import { type ErrorAnalysis, type ErrorGroup, MetricsQueryService } from "../../services/MetricsQueryService";
+import type { ErrorAnalysis, ErrorGroup } from "../../services/MetricsQueryService";
 import { type CliContext, integerOption, requiredOption, withCollector } from "../cli-context";
 import { formatTable } from "../format-table";
 
@@ -7,7 +7,7 @@ export async function errorsCommand(context: CliContext): Promise<number> {
   const skill = requiredOption(context, "skill", "errors");
   const limit = integerOption(context, "limit", 10, 1, 1000, "errors");
   return withCollector(context, async (metrics) => {
-    const analysis = await new MetricsQueryService(metrics.dataSource).getErrorAnalysis(skill, { limit });
+    const analysis = await metrics.getErrorAnalysis(skill, { limit });
     if (context.values.json) context.out.write(JSON.stringify(analysis, null, 2) + "\n");
     else context.out.write(renderAnalysis(analysis));
     return 0;
