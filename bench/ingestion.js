@@ -36,7 +36,7 @@ async function main() {
   const { values: args } = parseArgs({
     options: { check: { type: "boolean", default: false }, rows: { type: "string" }, rounds: { type: "string" } },
   });
-  const rows = Number(args.rows ?? (args.check ? 10000 : 100000));
+  const rows = Number(args.rows ?? (args.check ? 5000 : 100000));
   const rounds = Number(args.rounds ?? (args.check ? 2 : 3));
   const rates = { ours: [], raw: [] };
   console.log(`ingestion: ${rows.toLocaleString("en-US")} rows per run, ${rounds} alternating runs per side, each in a fresh process and file`);

@@ -13,7 +13,7 @@
  * does not grow with the number of calls (100k vs 1M within 64 MB, peak under 200 MB).
  *
  * Phase 1 (child process): create the collector (default options: queue bound 10,000, batches of 500, spill
- * file beside the database, busy timeout 5 s), take the lock from a sqlite3 shell, make the calls in chunks
+ * file beside the database, busy timeout 5 s; 0.5 s in --check), take the lock from a sqlite3 shell, make the calls in chunks
  * of 1,000 with a yield between chunks (no waiting for the database: it is down), print RSS at the
  * checkpoints, shutdown() (its final write fails too: the rest is spilled), release the lock.
  * Phase 2 (another child): create a collector on the same file — it replays the spill file — and count rows.
@@ -31,13 +31,15 @@ async function main() {
   const { values: args } = parseArgs({
     options: { check: { type: "boolean", default: false }, calls: { type: "string" }, keep: { type: "boolean", default: false } },
   });
-  const calls = Number(args.calls ?? (args.check ? 30000 : 1000000));
+  const calls = Number(args.calls ?? (args.check ? 20000 : 1000000));
+  // Check mode: a short busy timeout, so the failing writes (and shutdown) wait 0.5 s instead of 5 s each.
+  const busyTimeoutMillis = args.check ? 500 : 5000;
   const checkpoints = [calls / 10, calls / 2, calls].map(Math.round);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "skill-metrics-bench-outage-"));
   const database = path.join(dir, "bench.db");
   try {
     console.log(`memory with the database locked: ${calls.toLocaleString("en-US")} tracked calls, RSS at ${checkpoints.map((c) => c.toLocaleString("en-US")).join(", ")}`);
-    const phase1 = runChild(["--phase1", database, String(calls), checkpoints.join(",")]);
+    const phase1 = runChild(["--phase1", database, String(calls), checkpoints.join(","), String(busyTimeoutMillis)]);
     const p1 = phase1.result;
     for (const point of p1.points) {
       console.log(`  after ${point.calls.toLocaleString("en-US").padStart(9)} calls: RSS ${(point.rss / MB).toFixed(0).padStart(4)} MB, heap used ${(point.heapUsed / MB).toFixed(0).padStart(4)} MB, spill file ${(point.spillBytes / MB).toFixed(0)} MB`);
@@ -103,10 +105,10 @@ async function lockDatabase(database) {
   };
 }
 
-async function phase1(database, calls, checkpoints) {
+async function phase1(database, calls, checkpoints, busyTimeoutMillis) {
   const sm = require("./seed").loadPackage();
   const errors = [];
-  const metrics = await sm.ExecutionMetricsCollector.create({ database, onError: (e) => errors.length < 5 && errors.push(String(e?.message ?? e)) });
+  const metrics = await sm.ExecutionMetricsCollector.create({ database, busyTimeoutMillis, onError: (e) => errors.length < 5 && errors.push(String(e?.message ?? e)) });
   const spillPath = `${database}.spill.ndjson`;
   class OutageSkills {
     step(x) {
@@ -164,7 +166,7 @@ function fileSize(file) {
 const [mode, ...rest] = process.argv.slice(2);
 const run =
   mode === "--phase1"
-    ? phase1(rest[0], Number(rest[1]), rest[2].split(",").map(Number))
+    ? phase1(rest[0], Number(rest[1]), rest[2].split(",").map(Number), Number(rest[3] ?? 5000))
     : mode === "--phase2"
       ? phase2(rest[0])
       : main();

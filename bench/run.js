@@ -33,7 +33,7 @@ const BENCHMARKS = [
     name: "export",
     script: "export.js",
     full: ["--rows", "1000000", "--checkpoints", "100000,1000000"],
-    check: ["--rows", "50000", "--checkpoints", "10000,50000"],
+    check: ["--rows", "20000", "--checkpoints", "5000,20000"],
     // export.js reads SKILL_METRICS_DIST as the build's src/ folder.
     env: { SKILL_METRICS_DIST: path.join(DIST, "src") },
     parse: parseExport,
@@ -42,10 +42,10 @@ const BENCHMARKS = [
     name: "profile-refresh",
     script: "profile-refresh.js",
     full: ["--rows", "1000000", "--skills", "100", "--repeat", "3"],
-    check: ["--rows", "50000", "--skills", "100", "--repeat", "1"],
+    check: ["--rows", "20000", "--skills", "100", "--repeat", "1"],
     parse: parseProfileRefresh,
   },
-  { name: "report", script: "report.js", full: ["--rows", "1000000"], check: ["--rows", "50000"], parse: parseReport },
+  { name: "report", script: "report.js", full: ["--rows", "1000000"], check: ["--rows", "20000"], parse: parseReport },
   { name: "memory-outage", script: "memory-outage.js", full: [], check: ["--check"], parse: parseResultLine },
 ];
 
