@@ -13,6 +13,8 @@ const config: Config = {
   coverageProvider: "v8",
   collectCoverageFrom: ["src/**/*.ts", "migrations/**/*.ts"],
   coverageReporters: ["text-summary", "json-summary"],
+  // Issue 2's target: more than 90% of lines. Measured 95.8% when the threshold was set.
+  coverageThreshold: { global: { lines: 90 } },
   projects: [
     {
       displayName: "sdk",

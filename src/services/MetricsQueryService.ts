@@ -1,4 +1,5 @@
 import type { DataSource, SelectQueryBuilder } from "typeorm";
+import { serializeWrite } from "../recording/write-queue";
 import { ExecutionMetric } from "../entities/ExecutionMetric.entity";
 import { EXECUTION_STATUSES, type ExecutionStatus } from "../entities/execution-metric-columns";
 import { LIMITS, truncateText } from "../entities/limits";
@@ -248,12 +249,15 @@ export class MetricsQueryService {
       else set[key as keyof ExecutionMetric] = key === "notes" && value !== null ? truncateText(value as string, LIMITS.textCap) : value;
     }
     if (issues.length > 0) throw new MetricValidationError(issues, "feedback");
-    const result = await this.dataSource
-      .createQueryBuilder()
-      .update(ExecutionMetric)
-      .set(set as never)
-      .where("execution_id = :executionId", { executionId })
-      .execute();
+    // Queued behind the recorder's transactions: on the shared sqlite connection it would otherwise run inside one.
+    const result = await serializeWrite(this.dataSource, () =>
+      this.dataSource
+        .createQueryBuilder()
+        .update(ExecutionMetric)
+        .set(set as never)
+        .where("execution_id = :executionId", { executionId })
+        .execute(),
+    );
     if (!result.affected) throw NotFoundError.execution(executionId);
     return (await this.dataSource.getRepository(ExecutionMetric).findOneBy({ executionId })) as ExecutionMetric;
   }

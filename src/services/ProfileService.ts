@@ -1,4 +1,5 @@
 import type { DataSource } from "typeorm";
+import { serializeWrite } from "../recording/write-queue";
 import { SkillProfile } from "../entities/SkillProfile.entity";
 import { ConfigurationError } from "../errors";
 import { durationPercentilesBatch, type PercentileRequest, sumSquaredDeviationsBySkill } from "./duration-statistics";
@@ -184,7 +185,7 @@ export class ProfileService {
     const count = toNumber(current[0]?.n ?? 0);
     const last = current[0]?.last ?? null;
     if (count === 0) {
-      if (stored) await this.query(`DELETE FROM skill_profiles WHERE skill_id = ?`, [skillId]);
+      if (stored) await this.deleteProfile(skillId);
       return null;
     }
     if (stored && isCurrent(stored, count, last)) return stored;
@@ -207,7 +208,7 @@ export class ProfileService {
     const gone = [...stored.keys()].filter((id) => !current.some((c) => c.skill_id === id));
     if (stale.length === 0 && gone.length === 0) return [...stored.values()];
     if (stale.length > current.length / 2) return this.refresh();
-    for (const id of gone) await this.query(`DELETE FROM skill_profiles WHERE skill_id = ?`, [id]);
+    for (const id of gone) await this.deleteProfile(id);
     for (const c of stale) await this.refresh(c.skill_id);
     return this.readAll();
   }
@@ -393,33 +394,48 @@ export class ProfileService {
   }
 
   /**
-   * Upserts the rows, each statement atomic on its own: no transaction, because the sqlite driver shares one
-   * connection per DataSource and the recorder's transactions would collide with ours (TOOLING.md).
+   * Upserts the rows in one transaction, queued behind every other write on the DataSource (serializeWrite):
+   * the sqlite driver shares one connection, so a statement issued while the recorder's transaction is open
+   * would otherwise run inside it.
    */
-  private async write(rows: unknown[][], skillId?: string): Promise<void> {
+  private write(rows: unknown[][], skillId?: string): Promise<void> {
     const columns = PROFILE_COLUMNS.map((c) => `"${c}"`).join(", ");
     const updates = PROFILE_COLUMNS.slice(1)
       .map((c) => `"${c}" = excluded."${c}"`)
       .join(", ");
-    for (let start = 0; start < rows.length; start += PROFILES_PER_STATEMENT) {
-      const chunk = rows.slice(start, start + PROFILES_PER_STATEMENT);
-      const tuple = `(${PROFILE_COLUMNS.map(() => "?").join(", ")})`;
-      await this.query(
-        `INSERT INTO skill_profiles (${columns}) VALUES ${chunk.map(() => tuple).join(", ")} ` +
-          `ON CONFLICT ("skill_id") DO UPDATE SET ${updates}`,
-        chunk.flat(),
-      );
-    }
-    if (skillId !== undefined) {
-      if (rows.length === 0) await this.query(`DELETE FROM skill_profiles WHERE skill_id = ?`, [skillId]);
-      return;
-    }
-    // Skills whose executions were all deleted since the last refresh.
-    const kept = new Set(rows.map((r) => r[0] as string));
-    const stored = await this.query<{ skill_id: string }>(`SELECT skill_id FROM skill_profiles`);
-    for (const { skill_id } of stored) {
-      if (!kept.has(skill_id)) await this.query(`DELETE FROM skill_profiles WHERE skill_id = ?`, [skill_id]);
-    }
+    return this.inWriteTransaction(async (query) => {
+      for (let start = 0; start < rows.length; start += PROFILES_PER_STATEMENT) {
+        const chunk = rows.slice(start, start + PROFILES_PER_STATEMENT);
+        const tuple = `(${PROFILE_COLUMNS.map(() => "?").join(", ")})`;
+        await query(
+          `INSERT INTO skill_profiles (${columns}) VALUES ${chunk.map(() => tuple).join(", ")} ` +
+            `ON CONFLICT ("skill_id") DO UPDATE SET ${updates}`,
+          chunk.flat(),
+        );
+      }
+      if (skillId !== undefined) {
+        if (rows.length === 0) await query(`DELETE FROM skill_profiles WHERE skill_id = ?`, [skillId]);
+        return;
+      }
+      // Skills whose executions were all deleted since the last refresh.
+      const kept = new Set(rows.map((r) => r[0] as string));
+      const stored = await query<{ skill_id: string }>(`SELECT skill_id FROM skill_profiles`);
+      for (const { skill_id } of stored) {
+        if (!kept.has(skill_id)) await query(`DELETE FROM skill_profiles WHERE skill_id = ?`, [skill_id]);
+      }
+    });
+  }
+
+  private deleteProfile(skillId: string): Promise<void> {
+    return this.inWriteTransaction(async (query) => {
+      await query(`DELETE FROM skill_profiles WHERE skill_id = ?`, [skillId]);
+    });
+  }
+
+  private inWriteTransaction(work: (query: Query) => Promise<void>): Promise<void> {
+    return serializeWrite(this.dataSource, () =>
+      this.dataSource.transaction((manager) => work(queryFor(manager, this.dialect))),
+    );
   }
 
   private read(skillId: string): Promise<SkillProfile | null> {
