@@ -145,6 +145,13 @@ describe("secrets: nothing of a skill's input is stored by default; error texts 
     expect(row.error_trace).toMatch(/^Error: GET https:\/\/api\.example\.com.*Bearer \[redacted\]/);
     expect(row.error_trace).toContain("callApi"); // still a useful stack
     expect(seen).toEqual(["error_message", "error_trace"]);
+    // The direct API and fail() go through the same hook.
+    metrics!.start("direct_call").end({ error: new Error(`denied: Bearer ${token}`) });
+    metrics!.start("failed_call").fail(new Error(`denied: Bearer ${token}`)).end();
+    for (const skill of ["direct_call", "failed_call"]) {
+      const [direct] = await rowsOf(skill);
+      expect([skill, direct.status, direct.error_message]).toEqual([skill, "failure", "denied: Bearer [redacted]"]);
+    }
     const bytes = await allDatabaseBytes();
     expect(bytes.includes(token)).toBe(false);
     expect(problems).toEqual([]);
