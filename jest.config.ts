@@ -34,6 +34,17 @@ const config: Config = {
       setupFiles: ["reflect-metadata"],
     },
     {
+      // The same entities, migrations and services on PostgreSQL: needs SKILL_METRICS_TEST_PG_URL, which
+      // scripts/with-postgres.sh sets (`npm run test:pg`, and .ci/run around `npm test`). Without it the suite
+      // fails under CI=true and is skipped with a message otherwise (test/postgres/pg-database.ts).
+      displayName: "postgres",
+      testEnvironment: "node",
+      roots: ["<rootDir>/test/postgres"],
+      testMatch: ["**/*.test.ts"],
+      transform: tsJest("<rootDir>/tsconfig.json"),
+      setupFiles: ["reflect-metadata"],
+    },
+    {
       displayName: "consumer-stage3",
       testEnvironment: "node",
       roots: ["<rootDir>/test/consumer-stage3"],
