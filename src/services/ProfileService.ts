@@ -5,6 +5,7 @@ import { ConfigurationError } from "../errors";
 import { durationPercentilesBatch, type PercentileRequest, sumSquaredDeviationsBySkill } from "./duration-statistics";
 import {
   boolParam,
+  compareBytewise,
   type Dialect,
   dialectOf,
   FAILED,
@@ -442,8 +443,10 @@ export class ProfileService {
     return this.dataSource.getRepository(SkillProfile).findOneBy({ skillId });
   }
 
-  private readAll(): Promise<SkillProfile[]> {
-    return this.dataSource.getRepository(SkillProfile).find({ order: { skillId: "ASC" } });
+  /** Every stored profile in byte order of skill_id on every database (see compareBytewise). */
+  private async readAll(): Promise<SkillProfile[]> {
+    const profiles = await this.dataSource.getRepository(SkillProfile).find();
+    return profiles.sort((a, b) => compareBytewise(a.skillId, b.skillId));
   }
 }
 

@@ -49,3 +49,12 @@ export function boolParam(value: boolean | null, dialect: Dialect): boolean | nu
   if (value === null) return null;
   return dialect === "sqlite" ? Number(value) : value;
 }
+
+/**
+ * Byte order of the UTF-8 text: SQLite's BINARY collation, and PostgreSQL's "C". Lists the services sort in
+ * JavaScript use it so that both databases give the same order: a PostgreSQL database created with a
+ * linguistic collation (en_US.UTF-8, the usual default) orders `a-b`, `aa`, `Ab` otherwise.
+ */
+export function compareBytewise(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a, "utf8"), Buffer.from(b, "utf8"));
+}
