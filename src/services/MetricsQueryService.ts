@@ -7,7 +7,7 @@ import { ISO_TIMESTAMP_PATTERN } from "../entities/timestamp-transformer";
 import { ConfigurationError, MetricValidationError, NotFoundError, type ValidationIssue } from "../errors";
 import { summarizeDurations } from "./duration-statistics";
 import { decodeCursor, encodeCursor } from "./metrics-cursor";
-import { dialectOf, FAILED, type Query, queryFor, toNumber } from "./sql-support";
+import { type Dialect, dialectOf, FAILED, type Query, queryFor, toNumber } from "./sql-support";
 
 /** Filters, order and page of {@link MetricsQueryService.getMetrics}. Every field is optional. */
 export interface MetricsQuery {
@@ -141,6 +141,7 @@ const FEEDBACK_COLUMNS: Record<keyof ExecutionFeedback, string> = {
 export class MetricsQueryService {
   private readonly options: Required<MetricsQueryServiceOptions>;
   private readonly query: Query;
+  private readonly dialect: Dialect;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -158,7 +159,8 @@ export class MetricsQueryService {
     if (!Number.isInteger(defaultLimit) || defaultLimit < 1 || defaultLimit > maxLimit) {
       throw ConfigurationError.invalidOption("defaultLimit", `must be a whole number in [1, maxLimit = ${maxLimit}]`);
     }
-    this.query = queryFor(dataSource, dialectOf(dataSource));
+    this.dialect = dialectOf(dataSource);
+    this.query = queryFor(dataSource, this.dialect);
   }
 
   /**
@@ -297,16 +299,20 @@ export class MetricsQueryService {
   }
 
   private async errorGroups(key: string, where: string, params: unknown[], limit: number): Promise<ErrorGroup[]> {
+    // Ties are broken in byte order on every database: SQLite's default; PostgreSQL's database collation may be
+    // linguistic (en_US.UTF-8 orders `a-b` between `aa` and `ab`), so "C" is asked for. The rows sorted are
+    // the skill's failures only, so no index is given up.
+    const bytes = this.dialect === "postgres" ? ` COLLATE "C"` : "";
     const rows = await this.query<{ k: string | null; n: unknown; first_seen: string; last_seen: string; example: string }>(
       `SELECT k, n, first_seen, last_seen, example FROM (
          SELECT k, execution_id AS example,
            COUNT(*) OVER (PARTITION BY k) AS n,
            MIN(started_at) OVER (PARTITION BY k) AS first_seen,
            MAX(started_at) OVER (PARTITION BY k) AS last_seen,
-           ROW_NUMBER() OVER (PARTITION BY k ORDER BY started_at DESC, execution_id DESC) AS rn
+           ROW_NUMBER() OVER (PARTITION BY k ORDER BY started_at DESC, execution_id${bytes} DESC) AS rn
          FROM (SELECT ${key} AS k, started_at, execution_id FROM execution_metrics WHERE ${where}) f
        ) g WHERE rn = 1
-       ORDER BY n DESC, last_seen DESC, CASE WHEN k IS NULL THEN 1 ELSE 0 END, k LIMIT ${limit}`,
+       ORDER BY n DESC, last_seen DESC, CASE WHEN k IS NULL THEN 1 ELSE 0 END, k${bytes} LIMIT ${limit}`,
       params,
     );
     return rows.map((r) => ({
