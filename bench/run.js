@@ -119,7 +119,7 @@ function runScript(scriptPath, args, env) {
       stdout += chunk;
       process.stdout.write(chunk);
     });
-    child.on("close", (code) => resolve({ code, stdout }));
+    child.on("close", (code, signal) => resolve({ code: code ?? signal, stdout }));
   });
 }
 
