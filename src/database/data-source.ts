@@ -76,9 +76,29 @@ function loadSqlite3(): unknown {
   }
 }
 
-/** Initializes the DataSource if needed and runs pending migrations, each in its own transaction. */
+/**
+ * Initializes the DataSource if needed and runs pending migrations.
+ *
+ * On SQLite every pending migration runs inside one `BEGIN IMMEDIATE` transaction, which takes the write lock
+ * first (waiting up to the busy timeout): several processes opening a new file at the same moment then migrate
+ * it one after the other, and the later ones find nothing left to do. With TypeORM's deferred transactions they
+ * raced, and the losers failed with "table already exists" or an immediate SQLITE_BUSY (a reader cannot
+ * upgrade to a writer while another process writes). Elsewhere each migration runs in its own transaction.
+ */
 export async function openDatabase(dataSource: DataSource): Promise<DataSource> {
   if (!dataSource.isInitialized) await dataSource.initialize();
-  await dataSource.runMigrations({ transaction: "each" });
+  if (dataSource.options.type !== "sqlite") {
+    await dataSource.runMigrations({ transaction: "each" });
+    return dataSource;
+  }
+  // The sqlite driver has one connection per DataSource, so these statements and the migrations share it.
+  await dataSource.query("BEGIN IMMEDIATE");
+  try {
+    await dataSource.runMigrations({ transaction: "none" });
+    await dataSource.query("COMMIT");
+  } catch (error) {
+    await dataSource.query("ROLLBACK").catch(() => undefined);
+    throw error;
+  }
   return dataSource;
 }

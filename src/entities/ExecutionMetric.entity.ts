@@ -19,17 +19,17 @@ import {
 import { Column, Entity, Index, PrimaryColumn } from "typeorm";
 import { EXECUTION_STATUSES, type ExecutionStatus, METRIC_VERSION } from "./execution-metric-columns";
 import { LIMITS } from "./limits";
-import { ISO_TIMESTAMP_PATTERN, isoTimestampTransformer } from "./timestamp-transformer";
+import { isoTimestampTransformer, isRealIsoTimestamp } from "./timestamp-transformer";
 
 const finite = { allowNaN: false, allowInfinity: false };
 const MAX_COUNT = Number.MAX_SAFE_INTEGER;
 
 /**
- * Turns an ISO-8601 string into a Date; anything else stays as it is, so that a malformed value is refused by
+ * Turns an ISO-8601 string naming a real instant into a Date; anything else (2026-02-30 too) stays as it is, so that a malformed value is refused by
  * @IsDate with its field named rather than silently becoming an Invalid Date.
  */
 const toDate = ({ value }: { value: unknown }) =>
-  typeof value === "string" && ISO_TIMESTAMP_PATTERN.test(value) ? new Date(value) : value;
+  typeof value === "string" && isRealIsoTimestamp(value) ? new Date(value) : value;
 
 /**
  * One execution of one skill: the collection unit of the specification.

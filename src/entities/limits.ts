@@ -27,8 +27,29 @@ export const LIMITS = {
 /** The marker appended to text cut at its cap, so a reader can tell it was cut. */
 export const TRUNCATION_MARKER = "…[truncated]";
 
-/** Cuts `text` to at most `cap` characters, marking the cut. */
+/** A NUL character, or a UTF-16 surrogate without its other half. */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, "g");
+
+/**
+ * True when `text` can be stored and read back exactly on every backend and in every export: no NUL character
+ * (PostgreSQL's text type refuses it; SQLite's line builder stops at it) and no lone UTF-16 surrogate (UTF-8
+ * cannot encode it, so it would come back as U+FFFD).
+ */
+export function isStorableText(text: string): boolean {
+  return !UNSTORABLE.test(text);
+}
+
+/**
+ * Makes text storable and cuts it to at most `cap` characters, marking the cut. NUL characters and lone
+ * surrogates become U+FFFD; the cut never splits a surrogate pair. Used where text cannot be refused: an
+ * exception's message must not cost the record of the failure it describes.
+ */
 export function truncateText(text: string, cap: number): string {
-  if (text.length <= cap) return text;
-  return text.slice(0, cap - TRUNCATION_MARKER.length) + TRUNCATION_MARKER;
+  const clean = isStorableText(text) ? text : text.replace(UNSTORABLE_ALL, "\uFFFD");
+  if (clean.length <= cap) return clean;
+  let end = cap - TRUNCATION_MARKER.length;
+  const last = clean.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end--;
+  return clean.slice(0, end) + TRUNCATION_MARKER;
 }

@@ -3,13 +3,15 @@ import {
   type ExecutionStatus,
   METRIC_VERSION,
 } from "../entities/execution-metric-columns";
-import { LIMITS, truncateText } from "../entities/limits";
-import { ExecutionStateError, MetricValidationError, SkillMetricsError, type ValidationIssue } from "../errors";
+import { isStorableText, LIMITS, truncateText } from "../entities/limits";
+import { ExecutionStateError, MetricValidationError, type ValidationIssue } from "../errors";
 import { classifyError, type ErrorClassifier } from "./classify-error";
 import { executionStorage } from "./current-execution";
-import { activeSink, safeReport } from "./default-sink";
+import { activeSink } from "./default-sink";
+import { redactErrorText } from "./redact-error";
+import { safeReport } from "./safe-report";
 import { CAPTURE_ARGUMENTS, FINISH, RESTART_CLOCK } from "./execution-internals";
-import { type ExecutionSink, REDACTION_FAILED_TEXT } from "./ExecutionSink";
+import type { ExecutionSink } from "./ExecutionSink";
 import { isoTimestamp } from "./iso-timestamp";
 import { type ResourceSample, resourceUsageSince, sampleResources } from "./resource-usage";
 import { stableDigest } from "./stable-digest";
@@ -495,9 +497,9 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
     const error = this.pendingError;
     if (error !== undefined) {
       // Redacted before the cut: a secret straddling the cap must not survive as a fragment the hook misses.
-      row.error_message = truncateText(redact(sink, messageOf(error), "error_message"), LIMITS.textCap);
+      row.error_message = truncateText(redactErrorText(sink, messageOf(error), "error_message"), LIMITS.textCap);
       const stack = error instanceof Error ? error.stack : undefined;
-      row.error_trace = typeof stack === "string" ? truncateText(redact(sink, stack, "error_trace"), LIMITS.traceCap) : null;
+      row.error_trace = typeof stack === "string" ? truncateText(redactErrorText(sink, stack, "error_trace"), LIMITS.traceCap) : null;
     }
     let category = this.explicitCategory;
     if (category === null && status === "timeout") category = "timeout";
@@ -606,6 +608,9 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
     if (typeof value !== "string") return this.reject(issues, field, value, "isString", "must be a string");
     if (value.length === 0) return this.reject(issues, field, value, "minLength", "must not be empty");
     if (value.length > maxLength) return this.reject(issues, field, value, "maxLength", `must be at most ${maxLength} characters`);
+    if (!isStorableText(value)) {
+      return this.reject(issues, field, value, "storableText", "must not contain NUL characters or lone UTF-16 surrogates");
+    }
     return true;
   }
 }
@@ -624,29 +629,6 @@ const END_RESULT_KEYS = new Set([
   "apiCallsCostUsd",
   "notes",
 ]);
-
-/**
- * Applies the sink's redactError hook. A hook that throws or returns a non-string yields a fixed text, never
- * the unredacted one (which may hold the very secret it was meant to remove); the report names the field
- * but not the text, for the same reason.
- */
-function redact(sink: ExecutionSink, text: string, field: "error_message" | "error_trace"): string {
-  const hook = sink.redactError;
-  if (hook === undefined || hook === null) return text;
-  let problem: unknown;
-  try {
-    const redacted: unknown = hook(text, field);
-    if (typeof redacted === "string") return redacted;
-    problem = new TypeError(`redactError returned ${redacted === null ? "null" : typeof redacted}, not a string`);
-  } catch (failure) {
-    problem = failure;
-  }
-  safeReport(
-    sink,
-    new SkillMetricsError(`The redactError hook failed on ${field}; "${REDACTION_FAILED_TEXT}" was stored instead`, { cause: problem }),
-  );
-  return REDACTION_FAILED_TEXT;
-}
 
 function messageOf(error: unknown): string {
   try {

@@ -1,6 +1,7 @@
 import { ConfigurationError } from "../errors";
 import { executionStorage } from "./current-execution";
-import { activeSink, safeReport } from "./default-sink";
+import { activeSink } from "./default-sink";
+import { safeReport } from "./safe-report";
 import { CAPTURE_ARGUMENTS } from "./execution-internals";
 import { ExecutionContext } from "./ExecutionContext";
 import { callTracked } from "./settle-result";

@@ -1,6 +1,9 @@
 import type { ExecutionMetricRow } from "../entities/execution-metric-columns";
 import { SkillMetricsError } from "../errors";
 import type { ExecutionSink } from "./ExecutionSink";
+import { LIMITS, truncateText } from "../entities/limits";
+import { redactErrorText } from "./redact-error";
+import { safeReport } from "./safe-report";
 
 /**
  * Executions that finish before any default sink (collector) exists are held, up to this many, and handed
@@ -63,6 +66,14 @@ function handOver(held: PreStartBuffer, sink: ExecutionSink): void {
     // The rows were finished before the collector's own defaults were known.
     if (row.environment === null && sink.environment) row.environment = sink.environment;
     if (row.agent_id === null && sink.agentId) row.agent_id = sink.agentId;
+    // Nor was the collector's redaction hook: apply it now. These texts were already cut at their caps, so a
+    // secret straddling the cap of an over-long text may have lost its tail before the hook sees it.
+    if (row.error_message !== null) {
+      row.error_message = truncateText(redactErrorText(sink, row.error_message, "error_message"), LIMITS.textCap);
+    }
+    if (row.error_trace !== null) {
+      row.error_trace = truncateText(redactErrorText(sink, row.error_trace, "error_trace"), LIMITS.traceCap);
+    }
     try {
       sink.submit(row);
     } catch (error) {
@@ -79,14 +90,5 @@ function handOver(held: PreStartBuffer, sink: ExecutionSink): void {
           "Create the collector (ExecutionMetricsCollector.create) before calling tracked skills.",
       ),
     );
-  }
-}
-
-/** Reports without ever throwing: a reporter that throws has nowhere else to go. @internal */
-export function safeReport(sink: ExecutionSink, error: unknown): void {
-  try {
-    sink.reportError(error);
-  } catch {
-    // Deliberately swallowed: the error handler itself failed, and tracking must never throw into a skill.
   }
 }

@@ -1,4 +1,4 @@
-import { LIMITS } from "../entities/limits";
+import { isStorableText, LIMITS } from "../entities/limits";
 import { ConfigurationError } from "../errors";
 import type { ErrorClassifier } from "./classify-error";
 
@@ -144,6 +144,9 @@ export function checkSkillId(skillId: unknown, option: string): string {
   if (typeof skillId !== "string" || skillId.length === 0 || skillId.length > LIMITS.identifierLength) {
     throw ConfigurationError.invalidOption(option, `must be a string of 1 to ${LIMITS.identifierLength} characters`);
   }
+  if (!isStorableText(skillId)) {
+    throw ConfigurationError.invalidOption(option, "must not contain NUL characters or lone UTF-16 surrogates");
+  }
   return skillId;
 }
 
@@ -155,8 +158,11 @@ function optionalBoolean(value: unknown, option: string): boolean {
 
 function optionalText(value: unknown, option: string, maxLength: number): string | null {
   if (value === undefined || value === null) return null;
-  if (typeof value !== "string" || value.length === 0 || value.length > maxLength) {
-    throw ConfigurationError.invalidOption(option, `must be a string of 1 to ${maxLength} characters`);
+  if (typeof value !== "string" || value.length === 0 || value.length > maxLength || !isStorableText(value)) {
+    throw ConfigurationError.invalidOption(
+      option,
+      `must be a string of 1 to ${maxLength} characters, without NUL characters or lone surrogates`,
+    );
   }
   return value;
 }
@@ -167,8 +173,11 @@ function resolveTags(tags: unknown): readonly string[] {
     throw ConfigurationError.invalidOption("tags", `must be an array of at most ${LIMITS.tagCount} strings`);
   }
   for (const tag of tags) {
-    if (typeof tag !== "string" || tag.length === 0 || tag.length > LIMITS.tagLength) {
-      throw ConfigurationError.invalidOption("tags", `each tag must be a string of 1 to ${LIMITS.tagLength} characters`);
+    if (typeof tag !== "string" || tag.length === 0 || tag.length > LIMITS.tagLength || !isStorableText(tag)) {
+      throw ConfigurationError.invalidOption(
+        "tags",
+        `each tag must be a string of 1 to ${LIMITS.tagLength} characters, without NUL characters or lone surrogates`,
+      );
     }
   }
   return Object.freeze([...new Set(tags as string[])]);

@@ -7,7 +7,7 @@ import {
   type ExecutionMetricRow,
   METRIC_VERSION,
 } from "../entities/execution-metric-columns";
-import { LIMITS, truncateText } from "../entities/limits";
+import { isStorableText, LIMITS, truncateText } from "../entities/limits";
 import { MetricValidationError, type ValidationIssue } from "../errors";
 
 const COLUMN_BY_PROPERTY = new Map(EXECUTION_METRIC_COLUMNS.map((c) => [c.property, c]));
@@ -61,6 +61,20 @@ export function validateMetricRecord(plain: unknown, options: ValidateRecordOpti
   for (const key of Object.keys(input)) {
     if (!COLUMN_NAMES.has(key as keyof ExecutionMetricRow)) {
       issues.push({ field: key, value: input[key], rule: "unknownField", message: "is not a column of execution_metrics" });
+    }
+  }
+  if (issues.length > 0) throw new MetricValidationError(issues);
+
+  // Checked before any truncation, which would replace such characters: a record is stored as given or refused.
+  for (const [field, value] of Object.entries(input)) {
+    const texts = Array.isArray(value) ? value : [value];
+    if (texts.some((text) => typeof text === "string" && !isStorableText(text))) {
+      issues.push({
+        field,
+        value,
+        rule: "storableText",
+        message: "must not contain NUL characters or lone UTF-16 surrogates: they cannot be stored and read back exactly",
+      });
     }
   }
   if (issues.length > 0) throw new MetricValidationError(issues);

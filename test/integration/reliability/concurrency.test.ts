@@ -12,7 +12,8 @@ import { ImportService } from "../../../src/services/ImportService";
 /**
  * Several processes, each with several async workers, tracking into ONE SQLite file through the BUILT
  * package (dist/, made by `npm run build`, which `npm test` runs first; SKILL_METRICS_DIST points at a
- * private build). The file is migrated first, as a deployment's `skill-metrics migrate` step would.
+ * private build). In the first test the processes also start together on a NEW file, so they race to migrate
+ * it (openDatabase serializes that with BEGIN IMMEDIATE).
  */
 const SCRIPT = join(__dirname, "../../fixtures-scripts/concurrent-writer.js");
 const BUILT = join(process.env.SKILL_METRICS_DIST ?? join(__dirname, "../../../dist/src"), "index.js");
@@ -81,12 +82,10 @@ describe("concurrency: many processes and async workers, one SQLite file", () =>
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), "skill-metrics-concurrency-"));
     database = join(dir, "metrics.db");
-    const migrated = await openDatabase(createDataSource({ database }));
-    await migrated.destroy();
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("4 processes × 8 workers × 500 tracked executions (decorator and track()) are exactly 16,000 rows, each once, no error", async () => {
+  it("4 processes × 8 workers × 500 tracked executions (decorator and track()), started together on a new file, are exactly 16,000 rows, each once, no error", async () => {
     const PROCESSES = 4;
     const WORKERS = 8;
     const PER_WORKER = 500;
