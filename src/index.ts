@@ -20,6 +20,7 @@ export { classifyError, ERROR_CATEGORIES } from "./tracking/classify-error";
 export type { ErrorClassifier, ErrorClassificationContext, ErrorCategoryId } from "./tracking/classify-error";
 export { OutputValidationError } from "./tracking/OutputValidationError";
 export { PRE_START_BUFFER_LIMIT } from "./tracking/default-sink";
+export { REDACTION_FAILED_TEXT } from "./tracking/ExecutionSink";
 
 // Recording
 export type { RecorderOptions } from "./recording/RecorderOptions";
@@ -39,7 +40,7 @@ export {
   METRIC_VERSION,
 } from "./entities/execution-metric-columns";
 export type { ExecutionMetricRow, ExecutionStatus, ColumnSpec, ColumnKind } from "./entities/execution-metric-columns";
-export { LIMITS } from "./entities/limits";
+export { LIMITS, TRUNCATION_MARKER } from "./entities/limits";
 export {
   createDataSource,
   openDatabase,
