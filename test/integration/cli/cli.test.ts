@@ -1,4 +1,4 @@
-import { parseString } from "@fast-csv/parse";
+import { parseCsv } from "../../support/parse-csv";
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,16 +22,6 @@ function cli(args: string[], cwd: string, env: Record<string, string | undefined
   for (const key of Object.keys(childEnv)) if (childEnv[key] === undefined) delete childEnv[key];
   const result = spawnSync(process.execPath, [BIN, ...args], { cwd, env: childEnv as NodeJS.ProcessEnv, encoding: "utf8" });
   return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-function parseCsv(text: string): Promise<string[][]> {
-  return new Promise((resolve, reject) => {
-    const rows: string[][] = [];
-    parseString(text, { headers: false })
-      .on("data", (row: string[]) => rows.push(row))
-      .on("error", reject)
-      .on("end", () => resolve(rows));
-  });
 }
 
 const noStackTrace = (text: string) => expect(text).not.toMatch(/\n\s+at .+\(.*:\d+:\d+\)/);

@@ -1,4 +1,4 @@
-import { parseString } from "@fast-csv/parse";
+import { parseCsv } from "../../support/parse-csv";
 import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
@@ -13,16 +13,6 @@ import { createTempDatabase, type TempDatabase } from "../../support/temp-databa
 import { hostileRows, makeRow } from "./hostile-rows";
 
 /** Parses CSV with fast-csv (not used by the export, so an independent reader). */
-function parseCsv(text: string): Promise<string[][]> {
-  return new Promise((resolve, reject) => {
-    const rows: string[][] = [];
-    parseString(text, { headers: false })
-      .on("data", (row: string[]) => rows.push(row))
-      .on("error", reject)
-      .on("end", () => resolve(rows));
-  });
-}
-
 async function storedRows(db: TempDatabase): Promise<Record<string, unknown>[]> {
   return db.dataSource.query(`SELECT * FROM execution_metrics ORDER BY started_at, execution_id`);
 }

@@ -1,4 +1,4 @@
-import { parseString } from "@fast-csv/parse";
+import { parseCsv } from "../../support/parse-csv";
 import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -60,16 +60,6 @@ function startWriter(database: string, index: number, workers: number, count: nu
   });
   done.catch(() => markRunning()); // a writer that dies must not leave a test waiting for "running"
   return { child, done, running };
-}
-
-function parseCsv(text: string): Promise<string[][]> {
-  return new Promise((resolve, reject) => {
-    const rows: string[][] = [];
-    parseString(text, { headers: false })
-      .on("data", (row: string[]) => rows.push(row))
-      .on("error", reject)
-      .on("end", () => resolve(rows));
-  });
 }
 
 describe("concurrency: many processes and async workers, one SQLite file", () => {

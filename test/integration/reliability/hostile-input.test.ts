@@ -1,4 +1,4 @@
-import { parseString } from "@fast-csv/parse";
+import { parseCsv } from "../../support/parse-csv";
 import fc from "fast-check";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -39,16 +39,6 @@ const TEXT_CAPS = {
   error_message: LIMITS.textCap,
   error_trace: LIMITS.traceCap,
 } as const;
-
-function parseCsv(text: string): Promise<string[][]> {
-  return new Promise((resolve, reject) => {
-    const rows: string[][] = [];
-    parseString(text, { headers: false })
-      .on("data", (row: string[]) => rows.push(row))
-      .on("error", reject)
-      .on("end", () => resolve(rows));
-  });
-}
 
 /** `text` repeated (or cut) to exactly `length` characters, never splitting a surrogate pair. */
 function fill(text: string, length: number): string {
