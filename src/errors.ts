@@ -73,6 +73,15 @@ export class ConfigurationError extends SkillMetricsError {
     );
   }
 
+  /** A postgres:// URL was given but the optional peer dependency `pg` is not installed. */
+  static pgMissing(cause: unknown): ConfigurationError {
+    return new ConfigurationError(
+      "A PostgreSQL URL was given but the `pg` package is not installed: run `npm install pg` in your project " +
+        "(it is an optional peer dependency, needed only for PostgreSQL).",
+      { cause },
+    );
+  }
+
   static closed(): ConfigurationError {
     return new ConfigurationError("The collector has been shut down; create a new one to go on recording.");
   }

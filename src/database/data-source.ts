@@ -45,6 +45,7 @@ export function createDataSource(options: DatabaseOptions = {}): DataSource {
       entities: SKILL_METRICS_ENTITIES,
       migrations: SKILL_METRICS_MIGRATIONS,
       synchronize: false,
+      driver: loadPg(),
     });
   }
   const busyTimeout = options.busyTimeoutMillis ?? 5000;
@@ -77,16 +78,47 @@ function loadSqlite3(): unknown {
 }
 
 /**
+ * Loads `pg` only when a PostgreSQL URL is used (SQLite users need not install it), and names the fix when it
+ * is missing: TypeORM's own message would not say that pg is an optional peer dependency of this package.
+ */
+function loadPg(): unknown {
+  try {
+    return require("pg");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException)?.code === "MODULE_NOT_FOUND") throw ConfigurationError.pgMissing(error);
+    throw error;
+  }
+}
+
+/** PostgreSQL advisory-lock key that serializes migrations across processes ("skm" in ASCII). */
+const MIGRATION_LOCK_KEY = 0x736b6d;
+
+/**
  * Initializes the DataSource if needed and runs pending migrations.
  *
  * On SQLite every pending migration runs inside one `BEGIN IMMEDIATE` transaction, which takes the write lock
  * first (waiting up to the busy timeout): several processes opening a new file at the same moment then migrate
  * it one after the other, and the later ones find nothing left to do. With TypeORM's deferred transactions they
  * raced, and the losers failed with "table already exists" or an immediate SQLITE_BUSY (a reader cannot
- * upgrade to a writer while another process writes). Elsewhere each migration runs in its own transaction.
+ * upgrade to a writer while another process writes). On PostgreSQL an advisory lock does the same, and each
+ * migration runs in its own transaction.
  */
 export async function openDatabase(dataSource: DataSource): Promise<DataSource> {
   if (!dataSource.isInitialized) await dataSource.initialize();
+  if (dataSource.options.type === "postgres") {
+    // Many hosts may start against a fresh database at once: a session-level advisory lock makes them migrate
+    // one after the other (the later ones find nothing to do) instead of racing to "relation already exists".
+    const runner = dataSource.createQueryRunner();
+    await runner.connect();
+    try {
+      await runner.query("SELECT pg_advisory_lock($1)", [MIGRATION_LOCK_KEY]);
+      await dataSource.runMigrations({ transaction: "each" });
+    } finally {
+      await runner.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => undefined);
+      await runner.release();
+    }
+    return dataSource;
+  }
   if (dataSource.options.type !== "sqlite") {
     await dataSource.runMigrations({ transaction: "each" });
     return dataSource;
