@@ -1,8 +1,9 @@
-// The JavaScript twin of test/unit/recording/make-row.ts for child-process scripts: a valid finished row
-// whose execution_id encodes a run number and an index.
+// A valid finished row whose execution_id encodes a run number and an index, so a test can tell from the ids
+// alone which rows of which run arrived (and that none arrived twice). Plain JavaScript so that child-process
+// scripts can use it too; test/unit/recording/make-row.ts gives it types. `overrides` replace fields.
 "use strict";
 
-function makeRow(index, run = 0) {
+function makeRow(index, run = 0, overrides = {}) {
   const started = new Date(Date.UTC(2026, 10, 27, 12, 0, 0) + index);
   return {
     execution_id: `${run.toString(16).padStart(8, "0")}-0000-7000-8000-${index.toString(16).padStart(12, "0")}`,
@@ -43,6 +44,7 @@ function makeRow(index, run = 0) {
     environment: "test",
     notes: null,
     tags: [],
+    ...overrides,
   };
 }
 
