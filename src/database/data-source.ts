@@ -67,10 +67,16 @@ export function createDataSource(options: DatabaseOptions = {}): DataSource {
 /**
  * Loads sqlite3 ourselves: TypeORM turns every load failure into "package not installed", which hides the
  * common case on npm 11 — the package is there but its native addon was never built.
+ *
+ * TypeORM also calls the driver's `verbose()`, which makes every statement capture a stack trace and keep its
+ * SQL and parameters for error messages: about 30% of the recorder's write time on the main thread (profiled
+ * with node --cpu-prof, bench/RESULTS.md). The module handed to TypeORM answers `verbose()` with itself, so
+ * SQL errors keep their message and code but lose the driver's extended stack.
  */
 function loadSqlite3(): unknown {
   try {
-    return require("sqlite3");
+    const sqlite3 = require("sqlite3");
+    return Object.create(sqlite3, { verbose: { value: () => sqlite3 } });
   } catch (error) {
     if (String((error as Error)?.message).includes("bindings")) throw ConfigurationError.sqliteAddonMissing(error);
     throw error;
