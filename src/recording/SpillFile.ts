@@ -3,7 +3,7 @@ import * as path from "node:path";
 import * as readline from "node:readline";
 import type { ExecutionMetricRow } from "../entities/execution-metric-columns";
 import { StorageError } from "../errors";
-import { validateMetricRecord } from "../validation/validate-record";
+import { hasStoredRowShape, validateMetricRecord } from "../validation/validate-record";
 
 /** Infix of a spill file taken over by a replay: `<spill>.replaying-<pid>-<n>`. */
 const REPLAYING_INFIX = ".replaying-";
@@ -213,7 +213,8 @@ function writeAfterCompleteLine(fd: number, text: string): void {
 
 function parseLine(line: string): ExecutionMetricRow | undefined {
   try {
-    return validateMetricRecord(JSON.parse(line));
+    const value: unknown = JSON.parse(line);
+    return hasStoredRowShape(value) ? value : validateMetricRecord(value);
   } catch {
     return undefined;
   }
