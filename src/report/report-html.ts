@@ -9,6 +9,7 @@ import {
   failureCategoriesSvg,
   formatMillis,
   latencyHistogramSvg,
+  SvgChartRenderer,
 } from "./svg-charts";
 
 /** Everything the page shows, gathered by ReportService. */
@@ -55,9 +56,15 @@ function renumberChartIds(html: string): string {
 }
 
 function renderPage(model: ReportModel): string {
-  const sections = model.profiles.map((p, i) =>
-    skillSection(p, i, model.data.skills.get(p.skillId), model.data.axis, model.highlights.get(p.skillId)),
-  );
+  const renderer = new SvgChartRenderer();
+  let sections: string[];
+  try {
+    sections = model.profiles.map((p, i) =>
+      skillSection(renderer, p, i, model.data.skills.get(p.skillId), model.data.axis, model.highlights.get(p.skillId)),
+    );
+  } finally {
+    renderer.dispose();
+  }
   return [
     "<!DOCTYPE html>",
     '<html lang="en">',
@@ -143,6 +150,7 @@ function overviewTable(model: ReportModel): string {
 }
 
 function skillSection(
+  renderer: SvgChartRenderer,
   profile: SkillProfile,
   index: number,
   series: SkillSeries | undefined,
@@ -175,16 +183,16 @@ function skillSection(
     stat("p99", millis(series.p99)),
     "</dl>",
   );
-  const histogram = latencyHistogramSvg(series);
+  const histogram = latencyHistogramSvg(renderer, series);
   const zeros = series.histogram.find((b) => b.index === ZERO_BUCKET)?.count ?? 0;
   parts.push("<h3>Latency distribution</h3>");
   parts.push(histogram ? figure("latency", histogram) : '<p class="note">No duration above 0 ms in this range.</p>');
   if (zeros > 0) parts.push(`<p class="note">${zeros} execution${zeros === 1 ? "" : "s"} took 0 ms (not on the log axis).</p>`);
-  parts.push("<h3>Executions and success rate over time</h3>", figure("timeline", executionsOverTimeSvg(series, axis)));
-  const failures = failureCategoriesSvg(series);
+  parts.push("<h3>Executions and success rate over time</h3>", figure("timeline", executionsOverTimeSvg(renderer, series, axis)));
+  const failures = failureCategoriesSvg(renderer, series);
   parts.push("<h3>Failure categories</h3>");
   parts.push(failures ? figure("failures", failures) : '<p class="note">No failures in this range.</p>');
-  const cost = costAndTokensSvg(series, axis);
+  const cost = costAndTokensSvg(renderer, series, axis);
   if (cost) parts.push("<h3>Cost and tokens over time</h3>", figure("cost", cost));
   parts.push("</section>");
   return parts.join("\n");

@@ -24,14 +24,15 @@ export const COLORS = {
   percentile: "#222222",
 } as const;
 
-const TEXT = { fontFamily: "system-ui, sans-serif", fontSize: 11, color: "#333333" };
+// "inherit": the charts' text takes the page's font, and each label's style attribute stays short.
+const TEXT = { fontFamily: "inherit", fontSize: 11, color: "#333333" };
 const GRID = { left: 64, right: 64, top: 40, bottom: 48 };
 
 /**
  * The latency histogram of one skill on a logarithmic millisecond axis, each bucket drawn from its lower to its
  * upper bound, with vertical lines at the median, p95 and p99. Null when no duration is above 0 ms.
  */
-export function latencyHistogramSvg(series: SkillSeries): string | null {
+export function latencyHistogramSvg(renderer: SvgChartRenderer, series: SkillSeries): string | null {
   const buckets = series.histogram.filter((b) => b.index !== ZERO_BUCKET);
   if (buckets.length === 0) return null;
   const marks: [string, number | null, string][] = [
@@ -99,14 +100,14 @@ export function latencyHistogramSvg(series: SkillSeries): string | null {
         })),
     ],
   };
-  return render(option);
+  return renderer.render(option);
 }
 
 /**
  * Finished executions per time bucket, stacked by status, with the success rate (percent, right axis) as a
  * line; buckets without executions have no rate (a gap, not 0%).
  */
-export function executionsOverTimeSvg(series: SkillSeries, axis: TimeAxis): string {
+export function executionsOverTimeSvg(renderer: SvgChartRenderer, series: SkillSeries, axis: TimeAxis): string {
   const labels = axis.keys.map((k) => timeBucketLabel(k, axis.granularity));
   const option: EChartsOption = {
     ...base(),
@@ -136,11 +137,11 @@ export function executionsOverTimeSvg(series: SkillSeries, axis: TimeAxis): stri
       },
     ],
   };
-  return render(option);
+  return renderer.render(option);
 }
 
 /** Failed and timed-out executions by error category, most frequent on top. Null when there are none. */
-export function failureCategoriesSvg(series: SkillSeries): string | null {
+export function failureCategoriesSvg(renderer: SvgChartRenderer, series: SkillSeries): string | null {
   if (series.failureCategories.length === 0) return null;
   const ordered = [...series.failureCategories].reverse();
   const option: EChartsOption = {
@@ -160,14 +161,14 @@ export function failureCategoriesSvg(series: SkillSeries): string | null {
       },
     ],
   };
-  return render(option, Math.max(120, 56 + 22 * ordered.length));
+  return renderer.render(option, Math.max(120, 56 + 22 * ordered.length));
 }
 
 /**
  * Cost (USD, bars, left axis) and tokens in/out (lines, right axis) per time bucket. Null when the skill has
  * neither in range.
  */
-export function costAndTokensSvg(series: SkillSeries, axis: TimeAxis): string | null {
+export function costAndTokensSvg(renderer: SvgChartRenderer, series: SkillSeries, axis: TimeAxis): string | null {
   if (!series.hasCost && !series.hasTokens) return null;
   const labels = axis.keys.map((k) => timeBucketLabel(k, axis.granularity));
   const tokenAxis = series.hasCost ? 1 : 0;
@@ -197,7 +198,7 @@ export function costAndTokensSvg(series: SkillSeries, axis: TimeAxis): string | 
     yAxis: yAxes,
     series: chartSeries,
   };
-  return render(option);
+  return renderer.render(option);
 }
 
 /** A duration for an axis or a label: `850 µs`, `12 ms`, `1.5 s`, `2.3 min`. */
@@ -243,17 +244,40 @@ function tokenLine(name: string, color: string, yAxisIndex: number, data: number
 }
 
 /**
- * Renders an option to inline SVG. The namespace attributes are dropped: the HTML parser puts an inline <svg>
- * in the SVG namespace by itself, and the page then contains no URL at all.
+ * Renders ECharts options to inline SVG, with one ECharts instance per chart height reused for every chart of
+ * that height: creating an instance per chart costs about as much as rendering one (measured ~50 vs ~20 ms per
+ * chart). Rendering is synchronous and `notMerge` leaves nothing of the previous chart behind. An instance keeps
+ * a timer alive, so {@link dispose} must be called when done (the process would not exit otherwise).
  */
-function render(option: EChartsOption, height = CHART_HEIGHT): string {
-  const chart = echarts.init(null, null, { renderer: "svg", ssr: true, width: CHART_WIDTH, height });
-  try {
-    chart.setOption(option);
+export class SvgChartRenderer {
+  private readonly instances = new Map<number, echarts.ECharts>();
+
+  /**
+   * The chart as inline SVG, without what only ECharts' client-side runtime or a standalone .svg file would use:
+   * the namespace attributes (the HTML parser puts an inline <svg> in the SVG namespace by itself, and the page
+   * then contains no URL at all), the hydration metadata (`ecmeta_*`), pointer-events and the hover style sheet
+   * with its classes. Path coordinates keep one decimal (a tenth of a pixel). Together this halves the page.
+   */
+  render(option: EChartsOption, height = CHART_HEIGHT): string {
+    let chart = this.instances.get(height);
+    if (!chart) {
+      chart = echarts.init(null, null, { renderer: "svg", ssr: true, width: CHART_WIDTH, height });
+      this.instances.set(height, chart);
+    }
+    chart.setOption(option, { notMerge: true });
     return chart
       .renderToSVGString({ useViewBox: true })
-      .replace(/ xmlns(:xlink)?="[^"]*"/g, "");
-  } finally {
-    chart.dispose();
+      .replace(/ xmlns(:xlink)?="[^"]*"/g, "")
+      .replace(/ ecmeta_[a-z_]+="[^"]*"/g, "")
+      .replace(/ pointer-events="visible"/g, "")
+      .replace(/<style ><!\[CDATA\[[\s\S]*?\]\]>\s*<\/style>/g, "")
+      .replace(/ class="zr\d+-cls-\d+"/g, "")
+      .replace(/ d="([^"]*)"/g, (_m, d: string) => ` d="${d.replace(/(\.\d)\d+/g, "$1")}"`);
+  }
+
+  /** Disposes every instance. */
+  dispose(): void {
+    for (const chart of this.instances.values()) chart.dispose();
+    this.instances.clear();
   }
 }
