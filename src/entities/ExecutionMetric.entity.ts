@@ -22,7 +22,7 @@ import { LIMITS } from "./limits";
 import { isoTimestampTransformer, isRealIsoTimestamp } from "./timestamp-transformer";
 
 const finite = { allowNaN: false, allowInfinity: false };
-const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+const MAX_COUNT = LIMITS.maxCount;
 
 /**
  * Turns an ISO-8601 string naming a real instant into a Date; anything else (2026-02-30 too) stays as it is, so that a malformed value is refused by

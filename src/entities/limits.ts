@@ -22,6 +22,12 @@ export const LIMITS = {
   traceCap: 16384,
   /** Number of warnings kept (warning_count still counts them all). */
   warningCount: 100,
+  /**
+   * Largest value of a count or size column (sizes in bytes, tokens, API calls, warnings): 2^31 − 1, the
+   * range of PostgreSQL's integer type. Enforced on every backend, so that a record valid on SQLite can never
+   * make a batch fail on PostgreSQL (where the whole batch would then wait in the spill file).
+   */
+  maxCount: 2_147_483_647,
 } as const;
 
 /** The marker appended to text cut at its cap, so a reader can tell it was cut. */

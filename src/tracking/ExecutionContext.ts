@@ -67,7 +67,7 @@ export interface ApiCallUsage {
 }
 
 const NO_STRINGS: readonly string[] = Object.freeze([]);
-const MAX_COUNT = Number.MAX_SAFE_INTEGER;
+const MAX_COUNT = LIMITS.maxCount;
 /** Where validation issues go: an array (end(): collected, then thrown) or null (reported, never thrown). */
 type Issues = ValidationIssue[] | null;
 

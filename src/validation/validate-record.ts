@@ -115,7 +115,10 @@ function toIssues(error: ClassValidatorError): ValidationIssue[] {
   const constraints = error.constraints ?? {};
   const rules = Object.keys(constraints);
   // class-validator reports the rules in declaration order; a missing value fails them all, the first says why.
-  return rules.slice(0, 1).map((rule) => ({ field, value: error.value, rule, message: constraints[rule] }));
+  // class-validator's messages name the camelCase property; the record's field is the snake_case column.
+  return rules
+    .slice(0, 1)
+    .map((rule) => ({ field, value: error.value, rule, message: constraints[rule].replace(error.property, field) }));
 }
 
 /** Rules across fields: what a finished or running execution must and must not carry. */

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DataSource } from "typeorm";
 import { EXECUTION_METRIC_COLUMNS, type ExecutionMetricRow } from "../../src/entities/execution-metric-columns";
+import { LIMITS } from "../../src/entities/limits";
 import { readCsvRecords } from "../../src/export/csv-reader";
 import { ExportService } from "../../src/services/ExportService";
 import { ImportService } from "../../src/services/ImportService";
@@ -12,35 +13,19 @@ import { fixtureRows } from "../integration/services/seed";
 import { createMigratedPgDatabase, describePg } from "./pg-database";
 import { createTwinDatabases, type TwinDatabases } from "./twin-databases";
 
-const INT4_MAX = 2147483647;
-const INTEGER_COLUMNS = EXECUTION_METRIC_COLUMNS.filter((c) => c.kind === "integer").map((c) => c.name);
 const REAL_COLUMNS = new Set<string>(EXECUTION_METRIC_COLUMNS.filter((c) => c.kind === "real").map((c) => c.name));
 
 /** The rows every export test stores: fixtures, hostile text, awkward numbers. */
 function rows(): ExecutionMetricRow[] {
-  return capIntegers([
+  return [
     ...fixtureRows("success_cases"),
     ...fixtureRows("failure_cases"),
     ...fixtureRows("edge_cases"),
     ...hostileRows(),
     makeRow(900, { total_duration_ms: 0.1 + 0.2, api_calls_cost_usd: 1 / 3, output_quality: 1e-7, cpu_usage_percent: 5 }),
     makeRow(901, { total_duration_ms: 1e20, memory_used_mb: 123456789012345.6, temperature: 0, input_complexity: -2.5e-300 }),
-    makeRow(902, { input_size_bytes: 2147483647, output_size_bytes: 0, tokens_in: 1, tokens_out: null }),
-  ]);
-}
-
-/**
- * KNOWN GAP (see the it.failing test): PostgreSQL's integer columns are 32-bit, so the fixtures' and hostile
- * rows' counts above 2^31 − 1 are capped to the largest int4 here.
- */
-function capIntegers(list: ExecutionMetricRow[]): ExecutionMetricRow[] {
-  return list.map((row) => {
-    const copy: Record<string, unknown> = { ...row };
-    for (const column of INTEGER_COLUMNS) {
-      if (typeof copy[column] === "number") copy[column] = Math.min(copy[column] as number, INT4_MAX);
-    }
-    return copy as unknown as ExecutionMetricRow;
-  });
+    makeRow(902, { input_size_bytes: LIMITS.maxCount, output_size_bytes: 0, tokens_in: 1, tokens_out: null }),
+  ];
 }
 
 async function csvCells(file: string): Promise<string[][]> {
@@ -184,19 +169,21 @@ describePg("export and import on PostgreSQL", () => {
     }
   });
 
-  // KNOWN GAP: validation accepts counts and sizes up to 2^53 − 1 and SQLite stores them, but the migration's
-  // "integer" is int4 on PostgreSQL, so such a row fails its whole batch there. The fix needs bigint count
-  // columns in the entity (with parseInt8) and a PostgreSQL-only migration; see the PostgreSQL README section.
-  it.failing("stores sizes above 2^31 − 1 (int4) as SQLite does", async () => {
-    const big = makeRow(950, { input_size_bytes: 3 * 1024 ** 3 });
+  // Counts and sizes are capped at 2^31 − 1 (LIMITS.maxCount) on every backend: PostgreSQL's integer is int4,
+  // and a larger value would make a whole batch fail there. So a record holding one is refused, naming the field.
+  it("refuses sizes above 2^31 − 1 on import, naming the field, and stores the rest", async () => {
+    const big = { ...makeRow(950), input_size_bytes: LIMITS.maxCount + 1 };
+    const fine = makeRow(951, { input_size_bytes: LIMITS.maxCount });
     const target = await createMigratedPgDatabase("bigint");
     try {
-      await new ImportService(target.dataSource).import(
-        require("node:stream").Readable.from([JSON.stringify(big) + "\n"]),
+      const report = await new ImportService(target.dataSource).import(
+        require("node:stream").Readable.from([JSON.stringify(big) + "\n" + JSON.stringify(fine) + "\n"]),
         { format: "ndjson" },
       );
+      expect(report).toMatchObject({ imported: 1, invalidRecords: 1 });
+      expect(report.invalid[0]).toMatchObject({ line: 1, field: "input_size_bytes", rule: "max" });
       expect(await target.dataSource.query(`SELECT input_size_bytes FROM execution_metrics`)).toEqual([
-        { input_size_bytes: 3 * 1024 ** 3 },
+        { input_size_bytes: LIMITS.maxCount },
       ]);
     } finally {
       await target.cleanup();

@@ -1,4 +1,5 @@
 import type { ExecutionMetricRow } from "../../../src/entities/execution-metric-columns";
+import { LIMITS } from "../../../src/entities/limits";
 import { validateMetricRecord } from "../../../src/validation/validate-record";
 
 /** A valid, complete row; `overrides` replace fields. Ids are derived from `n` so that tests are deterministic. */
@@ -32,8 +33,8 @@ export function hostileRows(): ExecutionMetricRow[] {
       total_duration_ms: 0.1 + 0.2,
       input_complexity: 1e-7,
       memory_used_mb: -1.5,
-      output_size_bytes: Number.MAX_SAFE_INTEGER,
-      tokens_in: 2 ** 31 + 7,
+      output_size_bytes: LIMITS.maxCount,
+      tokens_in: LIMITS.maxCount - 7,
       api_calls_cost_usd: 1e21,
       temperature: 0,
       cpu_usage_percent: 123456789.125,
