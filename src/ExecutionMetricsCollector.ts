@@ -32,6 +32,8 @@ import {
   MetricsQueryService,
 } from "./services/MetricsQueryService";
 import { ProfileService, type ProfileServiceOptions } from "./services/ProfileService";
+import { type ReportResult, ReportService } from "./report/ReportService";
+import type { ReportFilter } from "./report/report-data";
 import type { ExecutionMetric } from "./entities/ExecutionMetric.entity";
 import type { SkillProfile } from "./entities/SkillProfile.entity";
 import type { ErrorClassifier } from "./tracking/classify-error";
@@ -90,6 +92,7 @@ export class ExecutionMetricsCollector {
   private readonly imports: ImportService;
   private readonly profiles: ProfileService;
   private readonly queries: MetricsQueryService;
+  private readonly reports: ReportService;
   /** Direct-API executions that may still be open; ended ones are swept out now and then. */
   private openExecutions = new Set<ExecutionContext>();
   private startedSinceSweep = 0;
@@ -115,6 +118,7 @@ export class ExecutionMetricsCollector {
     this.imports = new ImportService(dataSource);
     this.profiles = new ProfileService(dataSource, options.profiles);
     this.queries = new MetricsQueryService(dataSource);
+    this.reports = new ReportService(dataSource, { profileOptions: options.profiles });
   }
 
   /**
@@ -269,6 +273,15 @@ export class ExecutionMetricsCollector {
     await this.flushIfOpen();
     await this.profiles.getSkillProfiles();
     return this.exports.exportStatsJson(destination);
+  }
+
+  /**
+   * Writes the self-contained HTML report (overview of every profile, per-skill charts as inline SVG, the
+   * definitions) to a file path (atomically) or a Writable. `filter`: `skillId`, and `from`/`to` for the charts.
+   */
+  async writeReport(destination: ExportDestination, filter?: ReportFilter): Promise<ReportResult> {
+    await this.flushIfOpen();
+    return this.reports.writeReport(destination, filter);
   }
 
   /**

@@ -73,6 +73,10 @@ export type { ExportFilter } from "./export/metric-filter";
 export { ImportService } from "./services/ImportService";
 export type { ImportFormat, ImportOptions, ImportIssue, ImportReport } from "./services/ImportService";
 
+export { ReportService } from "./report/ReportService";
+export type { ReportOptions, ReportResult } from "./report/ReportService";
+export type { ReportFilter } from "./report/report-data";
+
 // Errors
 export {
   SkillMetricsError,

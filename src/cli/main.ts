@@ -19,6 +19,7 @@ const errorsCommand = (c: CliContext) => (require("./commands/errors") as typeof
 const exportCommand = (c: CliContext) => (require("./commands/export") as typeof import("./commands/export")).exportCommand(c);
 const importCommand = (c: CliContext) => (require("./commands/import") as typeof import("./commands/import")).importCommand(c);
 const demoCommand = (c: CliContext) => (require("./commands/demo") as typeof import("./commands/demo")).demoCommand(c);
+const reportCommand = (c: CliContext) => (require("./commands/report") as typeof import("./commands/report")).reportCommand(c);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 const GLOBAL: Options = {
@@ -66,11 +67,9 @@ const COMMANDS: Record<string, { options: Options; positionals: boolean; run: (c
     run: demoCommand,
   },
   report: {
-    options: {},
-    positionals: true,
-    run: async () => {
-      throw new UsageError("report is not yet available in this version", "report");
-    },
+    options: { out: { type: "string" }, skill: { type: "string" }, from: { type: "string" }, to: { type: "string" } },
+    positionals: false,
+    run: reportCommand,
   },
 };
 

@@ -26,7 +26,8 @@ Commands:
   import FILE [--format F] [--strict]
                                Import a CSV/JSON/NDJSON export
   demo [--executions N]        Record realistic demo skills into demo_metrics.db, then export
-  report                       (not yet available)
+  report --out FILE [--skill S] [--from T] [--to T]
+                               A self-contained HTML report (tables and charts)
 
 ${GLOBAL_OPTIONS}
 
@@ -92,15 +93,26 @@ ${GLOBAL_OPTIONS}`,
 Creates a fresh demo database (demo_metrics.db unless --db is given; SKILL_METRICS_DB is ignored so that
 a real database is never touched), runs realistic decorated skills (CSV reader, JSON writer, an LLM call with
 simulated tokens, cost and api_error failures, a skill that sometimes times out, nested pipelines under one
-job), prints the profile table, and writes metrics_export.csv, metrics_export.json and stats.json into the
-current directory.
+job), prints the profile table, and writes metrics_export.csv, metrics_export.json, stats.json and report.html
+into the current directory.
   --executions N   About how many executions to record (default 3000)
   --seed N         Seed of the pseudo-random generator (default 42): the same seed, the same mix of tasks
   --force          Allow --db to name a file that exists (it is deleted first)
 
 ${GLOBAL_OPTIONS}`,
 
-  report: `Usage: skill-metrics report
+  report: `Usage: skill-metrics report --out FILE [--skill S] [--from T] [--to T]
 
-Not yet available in this version.`,
+Writes ONE self-contained HTML file (inline SVG charts and CSS, no network at view time): a sortable table of
+every skill profile with slow and failing skills highlighted, and per skill a latency histogram (median, p95,
+p99 marked), executions and success rate over time, failure categories, cost and tokens over time, and the
+trend flags; then the definitions of every statistic.
+  --out FILE      Where to write (a temporary name first, renamed when complete)
+  --skill S       Only this skill
+  --from T        Charts cover executions started at or after T (ISO-8601 date or time)
+  --to T          … and before T (exclusive)
+
+${GLOBAL_OPTIONS}
+
+${EXIT_CODES}`,
 };

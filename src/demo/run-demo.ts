@@ -18,7 +18,7 @@ export interface DemoOptions {
   executions?: number;
   /** Seed of the pseudo-random generator. Default 42. */
   seed?: number;
-  /** Where metrics_export.csv, metrics_export.json and stats.json go. Default: the current directory. */
+  /** Where metrics_export.csv, metrics_export.json, stats.json and report.html go. Default: the current directory. */
   outputDir?: string;
   /** Tasks running at once (the simulated latencies overlap, so the demo takes seconds). Default 32. */
   concurrency?: number;
@@ -29,7 +29,7 @@ export interface DemoResult {
   readonly database: string;
   readonly executions: number;
   readonly profiles: SkillProfile[];
-  readonly files: { readonly csv: string; readonly json: string; readonly stats: string };
+  readonly files: { readonly csv: string; readonly json: string; readonly stats: string; readonly report: string };
 }
 
 const REGIONS = ["north", "south", "east", "west"];
@@ -88,10 +88,12 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       csv: path.join(outputDir, "metrics_export.csv"),
       json: path.join(outputDir, "metrics_export.json"),
       stats: path.join(outputDir, "stats.json"),
+      report: path.join(outputDir, "report.html"),
     };
     const written = await metrics.exportCsv(files.csv);
     await metrics.exportJson(files.json);
     await metrics.exportStatsJson(files.stats);
+    await metrics.writeReport(files.report);
     return { database, executions: written.rows, profiles, files };
   } finally {
     await metrics.shutdown();

@@ -1,4 +1,4 @@
-import * as echarts from "echarts";
+import type * as Echarts from "echarts";
 import type { CustomSeriesRenderItemAPI, CustomSeriesRenderItemParams, EChartsOption } from "echarts";
 import { type LogBucket, ZERO_BUCKET } from "./log-buckets";
 import type { SkillSeries, TimeAxis } from "./report-data";
@@ -250,7 +250,7 @@ function tokenLine(name: string, color: string, yAxisIndex: number, data: number
  * a timer alive, so {@link dispose} must be called when done (the process would not exit otherwise).
  */
 export class SvgChartRenderer {
-  private readonly instances = new Map<number, echarts.ECharts>();
+  private readonly instances = new Map<number, Echarts.ECharts>();
 
   /**
    * The chart as inline SVG, without what only ECharts' client-side runtime or a standalone .svg file would use:
@@ -261,7 +261,7 @@ export class SvgChartRenderer {
   render(option: EChartsOption, height = CHART_HEIGHT): string {
     let chart = this.instances.get(height);
     if (!chart) {
-      chart = echarts.init(null, null, { renderer: "svg", ssr: true, width: CHART_WIDTH, height });
+      chart = loadEcharts().init(null, null, { renderer: "svg", ssr: true, width: CHART_WIDTH, height });
       this.instances.set(height, chart);
     }
     chart.setOption(option, { notMerge: true });
@@ -280,4 +280,15 @@ export class SvgChartRenderer {
     for (const chart of this.instances.values()) chart.dispose();
     this.instances.clear();
   }
+}
+
+let echartsModule: typeof Echarts | undefined;
+
+/**
+ * ECharts is loaded on the first chart, not with the package: it takes ~0.45 s and tens of MB, which an
+ * application that records metrics but never writes a report should not pay.
+ */
+function loadEcharts(): typeof Echarts {
+  echartsModule ??= require("echarts") as typeof Echarts;
+  return echartsModule;
 }

@@ -20,7 +20,7 @@ export async function demoCommand(context: CliContext): Promise<number> {
   context.out.write(`Recorded ${result.executions} executions of ${result.profiles.length} skills in ${seconds} s into ${result.database}\n\n`);
   context.out.write(renderProfiles(result.profiles));
   context.out.write(
-    `\nWrote:\n  ${result.files.csv}\n  ${result.files.json}\n  ${result.files.stats}\n` +
+    `\nWrote:\n  ${result.files.csv}\n  ${result.files.json}\n  ${result.files.stats}\n  ${result.files.report}\n` +
       `\nNext: skill-metrics profile --db ${result.database}   ·   skill-metrics errors --skill llm_summarize --db ${result.database}\n`,
   );
   return 0;

@@ -43,14 +43,7 @@ function readFilter(context: CliContext): ExportFilter {
     if (skill === "") throw new UsageError("--skill must not be empty", "export");
     filter.skillId = skill;
   }
-  for (const name of ["from", "to"] as const) {
-    const text = stringOption(context, name);
-    if (text === undefined) continue;
-    if (Number.isNaN(new Date(text).getTime())) {
-      throw new UsageError(`--${name} must be an ISO-8601 date or time (2026-11-27, 2026-11-27T08:00:00Z), got "${text}"`, "export");
-    }
-    filter[name] = text;
-  }
+  Object.assign(filter, readTimeRange(context, "export"));
   const status = stringOption(context, "status");
   if (status !== undefined) {
     if (!EXECUTION_STATUSES.includes(status as ExecutionStatus)) {
@@ -59,4 +52,18 @@ function readFilter(context: CliContext): ExportFilter {
     filter.status = status as ExecutionStatus;
   }
   return filter;
+}
+
+/** `--from` (inclusive) and `--to` (exclusive) as given, each checked to be an ISO-8601 date or time. */
+export function readTimeRange(context: CliContext, command: string): { from?: string; to?: string } {
+  const range: { from?: string; to?: string } = {};
+  for (const name of ["from", "to"] as const) {
+    const text = stringOption(context, name);
+    if (text === undefined) continue;
+    if (Number.isNaN(new Date(text).getTime())) {
+      throw new UsageError(`--${name} must be an ISO-8601 date or time (2026-11-27, 2026-11-27T08:00:00Z), got "${text}"`, command);
+    }
+    range[name] = text;
+  }
+  return range;
 }

@@ -65,7 +65,8 @@ describe("skill-metrics CLI (built bin)", () => {
     [["import", "data.txt"], /cannot tell the format/],
     [["import", "missing.csv"], /no such file: missing.csv/],
     [["demo", "--executions", "0"], /--executions must be a whole number from 1/],
-    [["report"], /report is not yet available/],
+    [["report"], /--out is required/],
+    [["report", "--out", "r.html", "--from", "soon"], /--from must be an ISO-8601 date/],
   ])("refuses %j with exit 1, one line and the usage, never a stack trace", (args, message) => {
     const run = cli(args as string[], dir);
     expect(run.code).toBe(1);
@@ -93,7 +94,7 @@ describe("skill-metrics CLI (built bin)", () => {
     expect(demo.code).toBe(0);
     for (const skill of ["csv_reader", "json_writer", "llm_summarize", "web_search", "report_pipeline"]) expect(demo.stdout).toContain(skill);
     expect(demo.stdout).toMatch(/skill\s+runs\s+ok\s+fail\s+timeout\s+success%/);
-    for (const file of ["metrics_export.csv", "metrics_export.json", "stats.json"]) {
+    for (const file of ["metrics_export.csv", "metrics_export.json", "stats.json", "report.html"]) {
       expect(demo.stdout).toContain(join(dir, file));
       expect(existsSync(join(dir, file))).toBe(true);
     }
@@ -114,6 +115,14 @@ describe("skill-metrics CLI (built bin)", () => {
     expect(stats.profiles.map((p) => p.skill_id)).toContain("llm_summarize");
 
     const db = ["--db", "demo_metrics.db"];
+    const report = cli(["report", "--out", "llm.html", "--skill", "llm_summarize", ...db], dir);
+    expect(report.code).toBe(0);
+    expect(report.stdout).toMatch(/Wrote a report of 1 skill\(s\)/);
+    const html = readFileSync(join(dir, "llm.html"), "utf8");
+    expect(html).toContain("llm_summarize");
+    expect(html).toMatch(/<svg[^>]*>[\s\S]*<path d="M/);
+    expect(html).not.toContain("csv_reader");
+    expect(cli(["report", "--out", "none.html", "--skill", "nope", ...db], dir).code).toBe(2);
     const profiles = cli(["profile", "--json", ...db], dir);
     expect(profiles.code).toBe(0);
     expect((JSON.parse(profiles.stdout) as { skill_id: string }[]).map((p) => p.skill_id)).toContain("web_search");
