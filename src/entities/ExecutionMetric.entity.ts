@@ -59,6 +59,8 @@ const toDate = ({ value }: { value: unknown }) =>
   "userFeedbackReceived",
   "userSatisfaction",
   "errorCategory",
+  "tokensIn",
+  "tokensOut",
 ])
 export class ExecutionMetric {
   /** UUID; the SDK generates time-ordered UUIDv7, imports may carry any RFC 4122 version. */

@@ -3,7 +3,9 @@ import { type ExportDestination, openDestination } from "../export/export-destin
 import { filterToSql } from "../export/metric-filter";
 import { ProfileService, type ProfileServiceOptions } from "../services/ProfileService";
 import { dialectOf, queryFor } from "../services/sql-support";
-import { highlightSkills } from "./highlight-rules";
+import type { SkillProfile } from "../entities/SkillProfile.entity";
+import { ConfigurationError } from "../errors";
+import { type Highlight, highlightSkills } from "./highlight-rules";
 import { definitionItems } from "./report-definitions";
 import { loadReportData, type ReportFilter } from "./report-data";
 import { renderReportHtml } from "./report-html";
@@ -19,6 +21,12 @@ export interface ReportOptions {
    * refreshed first, with these trend settings). Default: ProfileService's defaults.
    */
   profileOptions?: ProfileServiceOptions;
+  /**
+   * Skills drawn with a section of charts, at most: highlighted (failing or slow) skills first, then the rest by
+   * executions; every skill stays in the overview table. Each section is ~30 KB, so the default, 40, keeps a
+   * report of any number of skills under 2 MB. `--skill` draws any one skill.
+   */
+  maxSkillSections?: number;
 }
 
 /** What {@link ReportService.writeReport} wrote. */
@@ -33,6 +41,7 @@ export interface ReportResult {
 }
 
 const DEFAULT_TITLE = "Skill metrics report";
+const DEFAULT_MAX_SKILL_SECTIONS = 40;
 
 /**
  * Writes the self-contained HTML report: an overview table of every SkillProfile (sortable, slow and failing
@@ -50,6 +59,7 @@ export class ReportService {
   private readonly title: string;
   private readonly clock: () => Date;
   private readonly profileOptions: ProfileServiceOptions;
+  private readonly maxSkillSections: number;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -58,6 +68,10 @@ export class ReportService {
     this.title = options.title ?? DEFAULT_TITLE;
     this.clock = options.clock ?? (() => new Date());
     this.profileOptions = options.profileOptions ?? {};
+    this.maxSkillSections = options.maxSkillSections ?? DEFAULT_MAX_SKILL_SECTIONS;
+    if (!Number.isInteger(this.maxSkillSections) || this.maxSkillSections < 1) {
+      throw ConfigurationError.invalidOption("maxSkillSections", "must be a whole number ≥ 1");
+    }
   }
 
   /**
@@ -102,6 +116,7 @@ export class ReportService {
     const profiles =
       filter.skillId === undefined ? allProfiles : allProfiles.filter((p) => p.skillId === filter.skillId);
     const data = await loadReportData(query, filter);
+    const highlights = highlightSkills(profiles, allProfiles);
     const generatedAt = this.clock();
     const html = renderReportHtml({
       title: this.title,
@@ -110,7 +125,8 @@ export class ReportService {
       from: isoOrUndefined(filter.from),
       to: isoOrUndefined(filter.to),
       profiles,
-      highlights: highlightSkills(profiles, allProfiles),
+      highlights,
+      sectionSkills: chooseSectionSkills(profiles, highlights, this.maxSkillSections),
       data,
       definitions: definitionItems(this.profileOptions),
     });
@@ -122,4 +138,20 @@ export class ReportService {
 
 function isoOrUndefined(value: Date | string | undefined): string | undefined {
   return value === undefined ? undefined : new Date(value).toISOString();
+}
+
+/** Highlighted skills first, then the busiest, up to `max`; ties by skill_id, so the choice is stable. */
+function chooseSectionSkills(
+  profiles: readonly SkillProfile[],
+  highlights: ReadonlyMap<string, Highlight>,
+  max: number,
+): Set<string> {
+  const flagged = (p: SkillProfile) => {
+    const h = highlights.get(p.skillId);
+    return h !== undefined && (h.failing || h.slow) ? 1 : 0;
+  };
+  const ranked = [...profiles].sort(
+    (a, b) => flagged(b) - flagged(a) || b.totalExecutions - a.totalExecutions || (a.skillId < b.skillId ? -1 : 1),
+  );
+  return new Set(ranked.slice(0, max).map((p) => p.skillId));
 }

@@ -115,7 +115,7 @@ export async function loadReportData(query: Query, filter: ReportFilter = {}): P
      WHERE ${FAILED} AND ${scope.where} GROUP BY skill_id, COALESCE(error_category, 'unknown')`,
     params,
   );
-  // Tokens are not in the profile index: this one reads the table, but only rows that report tokens.
+  // The token counts are the covering profile index's last columns: index-only as well.
   const tokenRows = await query<{ skill_id: string; t: string; tin: unknown; tout: unknown }>(
     `SELECT skill_id, ${bucket} AS t, SUM(tokens_in) AS tin, SUM(tokens_out) AS tout FROM execution_metrics
      WHERE ${where} AND (tokens_in IS NOT NULL OR tokens_out IS NOT NULL) GROUP BY skill_id, ${bucket}`,

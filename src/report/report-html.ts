@@ -23,6 +23,8 @@ export interface ReportModel {
   /** The profiles to list and give a section each, sorted by skill_id. */
   readonly profiles: readonly SkillProfile[];
   readonly highlights: ReadonlyMap<string, Highlight>;
+  /** The skills that get a section of charts; the others get a one-line note (see ReportOptions.maxSkillSections). */
+  readonly sectionSkills: ReadonlySet<string>;
   readonly data: ReportData;
   /** HTML list items of the Definitions section. */
   readonly definitions: readonly string[];
@@ -60,7 +62,9 @@ function renderPage(model: ReportModel): string {
   let sections: string[];
   try {
     sections = model.profiles.map((p, i) =>
-      skillSection(renderer, p, i, model.data.skills.get(p.skillId), model.data.axis, model.highlights.get(p.skillId)),
+      model.sectionSkills.has(p.skillId)
+        ? skillSection(renderer, p, i, model.data.skills.get(p.skillId), model.data.axis, model.highlights.get(p.skillId))
+        : omittedSection(p, i),
     );
   } finally {
     renderer.dispose();
@@ -147,6 +151,15 @@ function overviewTable(model: ReportModel): string {
     return `<tr${classes ? ` class="${classes}"` : ""}>${cells}</tr>`;
   });
   return `<div class="scroll"><table id="overview-table" class="sortable"><thead><tr>${head}</tr></thead><tbody>\n${rows.join("\n")}\n</tbody></table></div>`;
+}
+
+/** The anchor the overview links to for a skill drawn without charts, saying how to draw it. */
+function omittedSection(profile: SkillProfile, index: number): string {
+  const id = escapeHtml(profile.skillId);
+  return (
+    `<p class="skill-omitted" id="skill-${index}" data-skill-id="${id}">${id}: no charts in this report, which draws ` +
+    `the busiest and highlighted skills only; <code>skill-metrics report --skill "${id}"</code> draws this one.</p>`
+  );
 }
 
 function skillSection(

@@ -4,7 +4,7 @@ import { ConfigurationError } from "../../../src/errors";
 import { ProfileService } from "../../../src/services/ProfileService";
 import { escapeHtml } from "../../../src/report/report-html";
 import { ReportService } from "../../../src/report/ReportService";
-import { FAILING_SUCCESS_RATE, medianOf, SLOW_P95_FACTOR } from "../../../src/report/highlight-rules";
+import { FAILING_SUCCESS_RATE, highlightSkills, medianOf, SLOW_P95_FACTOR } from "../../../src/report/highlight-rules";
 import { fixtureRows } from "../services/seed";
 import { createFixtureDatabase, type FixtureDatabase, FIXTURE_NOW } from "./fixture-report";
 
@@ -82,6 +82,23 @@ describe("ReportService on the fixtures", () => {
     expect(html).toContain(escapeHtml(`it's a "quoted" skill`));
     expect(html).not.toContain(`it's a "quoted" skill`);
     expect(html).toContain("résumé_写作_🚀 Σ");
+  });
+
+  it("draws at most maxSkillSections skills, highlighted ones first, and a note with the command for each other", async () => {
+    const profiles = await new ProfileService(db.dataSource, { clock: () => FIXTURE_NOW }).getSkillProfiles();
+    const highlighted = [...highlightSkills(profiles)].filter(([, h]) => h.failing || h.slow).map(([id]) => id);
+    expect(highlighted.length).toBeGreaterThan(0);
+    const page = await new ReportService(db.dataSource, {
+      clock: () => FIXTURE_NOW,
+      profileOptions: { clock: () => FIXTURE_NOW },
+      maxSkillSections: 1,
+    }).render();
+    const drawn = skillSections(page).map((s) => s.skillId);
+    expect(drawn).toHaveLength(1);
+    expect(highlighted).toContain(drawn[0]);
+    const notes = [...page.matchAll(/<p class="skill-omitted" id="skill-\d+" data-skill-id="([^"]*)">/g)].map((m) => unescapeHtml(m[1]));
+    expect([...drawn, ...notes].sort()).toEqual([...skills].sort());
+    expect(page).toContain(`<code>skill-metrics report --skill "${escapeHtml(notes[0])}"</code>`);
   });
 
   it("draws, per skill, a histogram and a timeline with non-empty SVG paths; failures and cost only where present", () => {
