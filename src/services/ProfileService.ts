@@ -15,7 +15,14 @@ import {
   toNumber,
   toNumberOrNull,
 } from "./sql-support";
-import { isLowerBy, meanOrNull, PROFILE_PERCENTILES, sampleStddev, successRateTrend } from "./statistics";
+import {
+  isLowerBy,
+  meanOrNull,
+  PROFILE_PERCENTILES,
+  sampleStddev,
+  successRateTrend,
+  sumSquaredDeviationsFromSums,
+} from "./statistics";
 
 const DAY_MILLIS = 24 * 60 * 60 * 1000;
 
@@ -45,6 +52,8 @@ interface AggregateRow {
   successful: unknown;
   failed: unknown;
   mean_duration: unknown;
+  sum_duration: unknown;
+  sum_sq_duration: unknown;
   api_calls: unknown;
   cost: unknown;
   mean_correctness: unknown;
@@ -226,7 +235,8 @@ export class ProfileService {
       `SELECT skill_id, COUNT(*) AS total,
          SUM(CASE WHEN status = 'success' THEN 1 ELSE 0 END) AS successful,
          SUM(CASE WHEN status = 'failure' THEN 1 ELSE 0 END) AS failed,
-         AVG(total_duration_ms) AS mean_duration,
+         AVG(total_duration_ms) AS mean_duration, SUM(total_duration_ms) AS sum_duration,
+         SUM(total_duration_ms * total_duration_ms) AS sum_sq_duration,
          SUM(api_calls_count) AS api_calls, SUM(api_calls_cost_usd) AS cost,
          AVG(correctness_score) AS mean_correctness, AVG(output_quality) AS mean_quality,
          AVG(output_size_bytes) AS mean_output_size,
@@ -238,12 +248,19 @@ export class ProfileService {
     const windows = await this.trendWindows(skillWhere, skillParams, previousStart, recentStart, recentEnd);
     const categories = await this.failureCategories(skillWhere, skillParams);
 
-    const means = new Map<string, number>();
+    // Σ(x − mean)² per skill: from the one-pass sums where they are accurate enough (statistics.ts), else by an
+    // exact second pass over the skills that need it (values tightly clustered far from zero, or identical).
+    const sumSquares = new Map<string, number>();
+    const exactMeans = new Map<string, number>();
     for (const a of aggregates) {
       const mean = toNumberOrNull(a.mean_duration);
-      if (toNumber(a.total) > 1 && mean !== null) means.set(a.skill_id, mean);
+      const n = toNumber(a.total);
+      if (n < 2 || mean === null) continue;
+      const fromSums = sumSquaredDeviationsFromSums(n, toNumber(a.sum_duration), toNumber(a.sum_sq_duration));
+      if (fromSums === null) exactMeans.set(a.skill_id, mean);
+      else sumSquares.set(a.skill_id, fromSums);
     }
-    const sumSquares = await sumSquaredDeviationsBySkill(this.query, means);
+    for (const [skill, exact] of await sumSquaredDeviationsBySkill(this.query, exactMeans)) sumSquares.set(skill, exact);
 
     // Every percentile of every skill (and of its trend windows) in as few statements as possible.
     const requests: PercentileRequest[] = [];

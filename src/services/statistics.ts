@@ -5,8 +5,10 @@
  * - Percentile: linear interpolation between the closest ranks (numpy.percentile's default method "linear",
  *   PostgreSQL's percentile_cont). For n sorted values x[0..n-1] and p in [0, 1]: h = (n − 1)·p,
  *   lo = ⌊h⌋, hi = min(lo + 1, n − 1), result = x[lo] + (h − lo)·(x[hi] − x[lo]).
- * - Standard deviation: the sample standard deviation (divisor n − 1), computed in two passes (mean first, then
- *   the sum of squared deviations from it) for numerical stability; 0 for a single value, null for none.
+ * - Standard deviation: the sample standard deviation (divisor n − 1); 0 for a single value, null for none. The
+ *   sum of squared deviations comes from the one-pass sums Σx and Σx² when that is well conditioned (see
+ *   {@link sumSquaredDeviationsFromSums}: relative error below 1e-12), otherwise from an exact second pass (the
+ *   mean first, then Σ(x − mean)²).
  * - Means of optional values: over the non-null values only; null when there are none (never NaN, never 0).
  * - Trends: see {@link isLowerBy} and {@link successRateTrend}.
  */
@@ -50,6 +52,26 @@ export function sampleStddev(sumSquaredDeviations: number, n: number): number | 
   if (n <= 0) return null;
   if (n === 1) return 0;
   return Math.sqrt(Math.max(0, sumSquaredDeviations) / (n - 1));
+}
+
+/**
+ * Largest condition number mean² / variance for which the one-pass formula is used. Its relative error is about
+ * ε·(1 + κ) with ε = 2.2e-16 (the sums themselves are compensated), so ≤ 1e4 keeps it below ~2e-12.
+ */
+export const ONE_PASS_CONDITION_LIMIT = 1e4;
+
+/**
+ * Σ(x − mean)² of `n` values from their sum and sum of squares, Σx² − (Σx)²/n, when that is accurate: null when
+ * the values are too close together relative to their mean (mean² / variance above
+ * {@link ONE_PASS_CONDITION_LIMIT}, or no measurable variance at all), where cancellation would eat the digits;
+ * the caller then takes the exact two-pass route.
+ */
+export function sumSquaredDeviationsFromSums(n: number, sum: number, sumOfSquares: number): number | null {
+  if (n < 2) return 0;
+  const deviations = sumOfSquares - (sum * sum) / n;
+  const mean = sum / n;
+  if (!(deviations > 0) || mean * mean * (n - 1) > ONE_PASS_CONDITION_LIMIT * deviations) return null;
+  return deviations;
 }
 
 /** `sum / count`, or null when count is 0 (a mean of nothing is unknown, not zero). */

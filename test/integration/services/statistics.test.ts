@@ -5,6 +5,7 @@ import {
   percentilePosition,
   sampleStddev,
   successRateTrend,
+  sumSquaredDeviationsFromSums,
   twoProportionZ,
 } from "../../../src/services/statistics";
 
@@ -62,5 +63,31 @@ describe("statistics definitions", () => {
     expect(isLowerBy(89, 100, 0.1)).toBe(true);
     expect(isLowerBy(90, 100, 0.1)).toBe(false);
     expect(isLowerBy(0, 0, 0.1)).toBe(false);
+  });
+});
+
+describe("sumSquaredDeviationsFromSums (the one-pass route of the standard deviation)", () => {
+  const twoPass = (xs: number[]) => {
+    const mean = xs.reduce((a, b) => a + b, 0) / xs.length;
+    return xs.reduce((a, x) => a + (x - mean) * (x - mean), 0);
+  };
+  const sums = (xs: number[]) => [xs.length, xs.reduce((a, b) => a + b, 0), xs.reduce((a, x) => a + x * x, 0)] as const;
+
+  it("agrees with the two-pass sum to 1e-12 relative on well-conditioned durations", () => {
+    const xs = Array.from({ length: 5000 }, (_unused, i) => 20 + ((i * 7919) % 1000) / 7);
+    const [n, sum, sumSq] = sums(xs);
+    const fromSums = sumSquaredDeviationsFromSums(n, sum, sumSq);
+    expect(fromSums).not.toBeNull();
+    expect(Math.abs((fromSums as number) - twoPass(xs)) / twoPass(xs)).toBeLessThan(1e-12);
+  });
+
+  it("declines (null) when cancellation would eat the digits: values clustered far from zero, or identical", () => {
+    const clustered = Array.from({ length: 1000 }, (_unused, i) => 1e6 + (i % 10) * 1e-3);
+    expect(sumSquaredDeviationsFromSums(...sums(clustered))).toBeNull();
+    expect(sumSquaredDeviationsFromSums(...sums([42, 42, 42]))).toBeNull();
+  });
+
+  it("gives 0 for a single value", () => {
+    expect(sumSquaredDeviationsFromSums(1, 5, 25)).toBe(0);
   });
 });
