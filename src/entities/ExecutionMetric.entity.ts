@@ -40,7 +40,7 @@ const toDate = ({ value }: { value: unknown }) =>
  */
 @Entity({ name: "execution_metrics" })
 @Index("IDX_execution_metrics_skill_started", ["skillId", "startedAt"])
-@Index("IDX_execution_metrics_status", ["status"])
+@Index("IDX_execution_metrics_status", ["status", "skillId", "errorCategory"])
 @Index("IDX_execution_metrics_started", ["startedAt"])
 @Index("IDX_execution_metrics_error_occurred", ["errorOccurred"])
 @Index("IDX_execution_metrics_error_category", ["errorCategory"])

@@ -51,7 +51,7 @@ interface AggregateRow {
   total: unknown;
   successful: unknown;
   failed: unknown;
-  mean_duration: unknown;
+  timed: unknown;
   sum_duration: unknown;
   sum_sq_duration: unknown;
   api_calls: unknown;
@@ -235,7 +235,7 @@ export class ProfileService {
       `SELECT skill_id, COUNT(*) AS total,
          SUM(CASE WHEN status = 'success' THEN 1 ELSE 0 END) AS successful,
          SUM(CASE WHEN status = 'failure' THEN 1 ELSE 0 END) AS failed,
-         AVG(total_duration_ms) AS mean_duration, SUM(total_duration_ms) AS sum_duration,
+         COUNT(total_duration_ms) AS timed, SUM(total_duration_ms) AS sum_duration,
          SUM(total_duration_ms * total_duration_ms) AS sum_sq_duration,
          SUM(api_calls_count) AS api_calls, SUM(api_calls_cost_usd) AS cost,
          AVG(correctness_score) AS mean_correctness, AVG(output_quality) AS mean_quality,
@@ -253,7 +253,7 @@ export class ProfileService {
     const sumSquares = new Map<string, number>();
     const exactMeans = new Map<string, number>();
     for (const a of aggregates) {
-      const mean = toNumberOrNull(a.mean_duration);
+      const mean = meanOrNull(toNumberOrNull(a.sum_duration), toNumber(a.timed));
       const n = toNumber(a.total);
       if (n < 2 || mean === null) continue;
       const fromSums = sumSquaredDeviationsFromSums(n, toNumber(a.sum_duration), toNumber(a.sum_sq_duration));
@@ -311,7 +311,7 @@ export class ProfileService {
         total - successful - toNumber(a.failed),
         meanOrNull(successful, total),
         JSON.stringify(categories.get(a.skill_id) ?? {}),
-        toNumberOrNull(a.mean_duration),
+        meanOrNull(toNumberOrNull(a.sum_duration), toNumber(a.timed)),
         median,
         p95,
         p99,

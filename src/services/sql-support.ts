@@ -16,7 +16,11 @@ export function dialectOf(dataSource: DataSource): Dialect {
  */
 export const FINISHED = "status <> 'running'";
 
-/** Failed and timed-out executions. */
+/**
+ * Failed and timed-out executions. Here `IN (…)` is what we want: SQLite then reads the status index
+ * (status, skill_id, error_category), which holds only the failures' entries in two ranges and covers the
+ * failure-category counts.
+ */
 export const FAILED = "status IN ('failure', 'timeout')";
 
 /** Runs SQL written with `?` placeholders; PostgreSQL gets them renumbered as `$1, $2, …`. */
