@@ -181,7 +181,6 @@ function parseExport(stdout) {
   const first = results[0];
   const rows = last.rows.toLocaleString("en-US");
   const mb = (x) => `${x.toFixed(0)} MB`;
-  const peak = (entry) => Math.max(...Object.values(entry.exports).map((e) => e.maxRssMb));
   const csvRatio = last.exports.csv.seconds / last.shell;
   const figures = [
     {
@@ -201,14 +200,23 @@ function parseExport(stdout) {
       pass: null,
     },
   ];
-  const growth = peak(last) - peak(first);
+  // Issue 5's memory bar is the CSV export's; JSON and NDJSON are reported beside it.
+  const csvFirst = first.exports.csv.maxRssMb;
+  const csvLast = last.exports.csv.maxRssMb;
   figures.push({
-    figure: `export peak RSS (all formats) at ${first.rows.toLocaleString("en-US")} and ${rows} rows`,
-    ours: `${mb(peak(first))} → ${mb(peak(last))} (csv ${mb(last.exports.csv.maxRssMb)}, json ${mb(last.exports.json.maxRssMb)}, ndjson ${mb(last.exports.ndjson.maxRssMb)})`,
+    figure: `export to CSV, peak RSS at ${first.rows.toLocaleString("en-US")} and ${rows} rows`,
+    ours: `${mb(csvFirst)} → ${mb(csvLast)}`,
     anchor: "—",
-    ratioLabel: `+${growth.toFixed(0)} MB`,
+    ratioLabel: `+${(csvLast - csvFirst).toFixed(0)} MB`,
     bar: "< 200 MB, no growth with rows (≤ +32 MB)",
-    pass: peak(last) < 200 && growth <= 32,
+    pass: csvLast < 200 && csvLast - csvFirst <= 32,
+  });
+  figures.push({
+    figure: `export to JSON / NDJSON, peak RSS at ${first.rows.toLocaleString("en-US")} and ${rows} rows`,
+    ours: `json ${mb(first.exports.json.maxRssMb)} → ${mb(last.exports.json.maxRssMb)}, ndjson ${mb(first.exports.ndjson.maxRssMb)} → ${mb(last.exports.ndjson.maxRssMb)}`,
+    anchor: "—",
+    bar: "— (information)",
+    pass: null,
   });
   return figures;
 }
