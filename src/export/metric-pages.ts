@@ -1,5 +1,5 @@
-import type { DataSource, QueryRunner } from "typeorm";
-import { StorageError } from "../errors";
+import type { DataSource } from "typeorm";
+import { openReadSnapshot } from "../database/read-snapshot";
 import { type ExportFilter, filterToSql } from "./metric-filter";
 
 /** One page of rendered lines, joined by the page separator, and how many rows it holds. */
@@ -26,24 +26,12 @@ export interface PageOptions {
   onTotal?: (total: number) => void;
 }
 
-interface PageCursor {
-  query(sql: string, parameters: unknown[]): Promise<Record<string, unknown>[]>;
-  close(): Promise<void>;
-}
-
 /**
  * Streams execution_metrics in keyset pages ordered by (started_at, execution_id), rendered to text, as ONE
- * consistent snapshot:
- *
- * - SQLite file: a dedicated read-only connection holds one read transaction for the whole export. In WAL
- *   mode (the default here) the recorder keeps writing on the DataSource's own connection meanwhile; rows
- *   committed after the export began are not in it. (A BEGIN on the DataSource's connection would instead
- *   collide with the recorder's transactions: the sqlite driver shares one connection.) The WAL cannot be
- *   checkpointed past the snapshot until the export ends, so it grows during a long export.
- * - SQLite in memory: no second connection can see the data; pages are read on the shared connection without
- *   a transaction, so a write between two pages may or may not be included.
- * - Other drivers (PostgreSQL): a REPEATABLE READ, READ ONLY transaction on its own query runner; rows come as
- *   objects and are rendered in JavaScript.
+ * consistent snapshot ({@link openReadSnapshot}): on a SQLite file the recorder keeps writing meanwhile and rows
+ * committed after the export began are not in it (the WAL cannot be checkpointed past the snapshot until the
+ * export ends, so it grows during a long export); an in-memory database has no snapshot. On SQLite each line is
+ * rendered in SQL; on other drivers (PostgreSQL) rows come as objects and are rendered in JavaScript.
  */
 export async function* readRenderedPages(
   dataSource: DataSource,
@@ -52,7 +40,7 @@ export async function* readRenderedPages(
   options: PageOptions,
 ): AsyncGenerator<RenderedPage> {
   const sqlite = dataSource.options.type === "sqlite";
-  const cursor = sqlite ? await openSqliteCursor(dataSource) : await openQueryRunnerCursor(dataSource);
+  const cursor = await openReadSnapshot(dataSource);
   try {
     const placeholder = sqlite ? () => "?" : (index: number) => `$${index + 1}`;
     const { where, parameters } = filterToSql(filter, placeholder);
@@ -94,63 +82,4 @@ export async function* readRenderedPages(
   } finally {
     await cursor.close();
   }
-}
-
-interface RawSqliteDatabase {
-  all(sql: string, parameters: unknown[], callback: (error: Error | null, rows: Record<string, unknown>[]) => void): void;
-  exec(sql: string, callback: (error: Error | null) => void): void;
-  close(callback: (error: Error | null) => void): void;
-  configure(option: "busyTimeout", value: number): void;
-}
-
-async function openSqliteCursor(dataSource: DataSource): Promise<PageCursor> {
-  const file = String((dataSource.options as { database?: unknown }).database ?? "");
-  const shared = (dataSource.driver as unknown as { databaseConnection?: RawSqliteDatabase }).databaseConnection;
-  const query = (db: RawSqliteDatabase) => (sql: string, parameters: unknown[]) =>
-    new Promise<Record<string, unknown>[]>((resolve, reject) =>
-      db.all(sql, parameters, (error, rows) => (error ? reject(new StorageError("Export query failed", error)) : resolve(rows))),
-    );
-  if (file === "" || file === ":memory:" || file.startsWith("file::memory:")) {
-    if (!shared) throw new StorageError("Export needs an initialized DataSource", new Error("no connection"));
-    return { query: query(shared), close: async () => undefined };
-  }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const sqlite3 = require("sqlite3") as {
-    Database: new (file: string, mode: number, callback: (error: Error | null) => void) => RawSqliteDatabase;
-    OPEN_READONLY: number;
-  };
-  const db = await new Promise<RawSqliteDatabase>((resolve, reject) => {
-    const opened: RawSqliteDatabase = new sqlite3.Database(file, sqlite3.OPEN_READONLY, (error) =>
-      error ? reject(new StorageError(`Cannot open ${file} for export`, error)) : resolve(opened),
-    );
-  });
-  db.configure("busyTimeout", 5000);
-  const exec = (sql: string) =>
-    new Promise<void>((resolve, reject) => db.exec(sql, (error) => (error ? reject(new StorageError("Export failed", error)) : resolve())));
-  try {
-    await exec("BEGIN");
-  } catch (error) {
-    await new Promise((resolve) => db.close(resolve));
-    throw error;
-  }
-  return {
-    query: query(db),
-    close: async () => {
-      await exec("COMMIT").catch(() => undefined);
-      await new Promise((resolve) => db.close(resolve));
-    },
-  };
-}
-
-async function openQueryRunnerCursor(dataSource: DataSource): Promise<PageCursor> {
-  const runner: QueryRunner = dataSource.createQueryRunner();
-  await runner.connect();
-  await runner.query("START TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY");
-  return {
-    query: (sql, parameters) => runner.query(sql, parameters) as Promise<Record<string, unknown>[]>,
-    close: async () => {
-      await runner.query("COMMIT").catch(() => undefined);
-      await runner.release();
-    },
-  };
 }

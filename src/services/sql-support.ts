@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from "typeorm";
+import type { ReadSnapshot } from "../database/read-snapshot";
 
 /** The SQL dialects the services speak. SQLite is the target; PostgreSQL statements are kept portable. */
 export type Dialect = "sqlite" | "postgres";
@@ -28,14 +29,21 @@ export type Query = <T = Record<string, unknown>>(sql: string, params?: readonly
 
 /** A {@link Query} bound to a DataSource (or a transaction's EntityManager). */
 export function queryFor(dataSource: DataSource | EntityManager, dialect: Dialect): Query {
-  return async <T>(sql: string, params: readonly unknown[] = []) => {
-    let text = sql;
-    if (dialect === "postgres") {
-      let index = 0;
-      text = sql.replace(/\?/g, () => `$${++index}`);
-    }
-    return (await dataSource.query(text, params as unknown[])) as T[];
-  };
+  return async <T>(sql: string, params: readonly unknown[] = []) =>
+    (await dataSource.query(inDialect(sql, dialect), params as unknown[])) as T[];
+}
+
+/** A {@link Query} reading a {@link ReadSnapshot}. */
+export function snapshotQuery(snapshot: ReadSnapshot, dialect: Dialect): Query {
+  return async <T>(sql: string, params: readonly unknown[] = []) =>
+    (await snapshot.query(inDialect(sql, dialect), params as unknown[])) as T[];
+}
+
+/** SQL written with `?` placeholders, renumbered `$1, $2, …` for PostgreSQL. */
+function inDialect(sql: string, dialect: Dialect): string {
+  if (dialect !== "postgres") return sql;
+  let index = 0;
+  return sql.replace(/\?/g, () => `$${++index}`);
 }
 
 /** A number from a driver value: PostgreSQL returns bigint and numeric aggregates as strings. */
