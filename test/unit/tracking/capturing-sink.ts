@@ -1,5 +1,6 @@
 import type { ExecutionMetricRow } from "../../../src/entities/execution-metric-columns";
 import type { ErrorClassifier } from "../../../src/tracking/classify-error";
+import { setDefaultSink } from "../../../src/tracking/default-sink";
 import type { ExecutionSink } from "../../../src/tracking/ExecutionSink";
 import { validateMetricRecord } from "../../../src/validation/validate-record";
 
@@ -34,4 +35,21 @@ export class CapturingSink implements ExecutionSink {
     if (rows.length !== 1) throw new Error(`expected one row of ${skillId}, found ${rows.length}: ${JSON.stringify(this.rows.map((r) => r.skill_id))}`);
     return rows[0];
   }
+}
+
+/**
+ * Installs a fresh CapturingSink as the default sink before each test (handing it to `receive`), and after
+ * each test checks that every row it captured was valid, then unsets it.
+ */
+export function useCapturingSink(receive: (sink: CapturingSink) => void): void {
+  let current: CapturingSink;
+  beforeEach(() => {
+    current = new CapturingSink();
+    receive(current);
+    setDefaultSink(current);
+  });
+  afterEach(() => {
+    expect(current.invalid).toEqual([]);
+    setDefaultSink(null);
+  });
 }

@@ -1,18 +1,10 @@
 import { LIMITS, TRUNCATION_MARKER } from "../../../src/entities/limits";
 import { ExecutionStateError, MetricValidationError } from "../../../src/errors";
-import { setDefaultSink } from "../../../src/tracking/default-sink";
 import { start, track } from "../../../src/tracking/track";
-import { CapturingSink } from "./capturing-sink";
+import { type CapturingSink, useCapturingSink } from "./capturing-sink";
 
 let sink: CapturingSink;
-beforeEach(() => {
-  sink = new CapturingSink();
-  setDefaultSink(sink);
-});
-afterEach(() => {
-  expect(sink.invalid).toEqual([]);
-  setDefaultSink(null);
-});
+useCapturingSink((installed) => (sink = installed));
 
 function issueOf(error: unknown): string {
   expect(error).toBeInstanceOf(MetricValidationError);

@@ -7,17 +7,10 @@ import { currentExecution } from "../../../src/tracking/current-execution";
 import { setDefaultSink } from "../../../src/tracking/default-sink";
 import { OutputValidationError } from "../../../src/tracking/OutputValidationError";
 import { TrackExecution } from "../../../src/tracking/TrackExecution";
-import { CapturingSink } from "./capturing-sink";
+import { type CapturingSink, useCapturingSink } from "./capturing-sink";
 
 let sink: CapturingSink;
-beforeEach(() => {
-  sink = new CapturingSink();
-  setDefaultSink(sink);
-});
-afterEach(() => {
-  expect(sink.invalid).toEqual([]);
-  setDefaultSink(null);
-});
+useCapturingSink((installed) => (sink = installed));
 
 class Failure extends Error {}
 const RESULT = { value: "the result object" };

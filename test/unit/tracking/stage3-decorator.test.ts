@@ -6,9 +6,8 @@
  */
 import ts from "typescript";
 import { currentExecution } from "../../../src/tracking/current-execution";
-import { setDefaultSink } from "../../../src/tracking/default-sink";
 import { TrackExecution } from "../../../src/tracking/TrackExecution";
-import { CapturingSink } from "./capturing-sink";
+import { type CapturingSink, useCapturingSink } from "./capturing-sink";
 
 /** Compiles `source` with standard decorators and evaluates it with TrackExecution in scope. */
 function defineStage3(source: string): Record<string, unknown> {
@@ -29,14 +28,7 @@ function defineStage3(source: string): Record<string, unknown> {
 }
 
 let sink: CapturingSink;
-beforeEach(() => {
-  sink = new CapturingSink();
-  setDefaultSink(sink);
-});
-afterEach(() => {
-  expect(sink.invalid).toEqual([]);
-  setDefaultSink(null);
-});
+useCapturingSink((installed) => (sink = installed));
 
 const SKILLS = `
   class Skills {

@@ -1,18 +1,10 @@
 import { ExecutionStateError, MetricValidationError } from "../../../src/errors";
 import { currentExecution } from "../../../src/tracking/current-execution";
-import { setDefaultSink } from "../../../src/tracking/default-sink";
 import { start, startExecution, track } from "../../../src/tracking/track";
-import { CapturingSink } from "./capturing-sink";
+import { CapturingSink, useCapturingSink } from "./capturing-sink";
 
 let sink: CapturingSink;
-beforeEach(() => {
-  sink = new CapturingSink();
-  setDefaultSink(sink);
-});
-afterEach(() => {
-  expect(sink.invalid).toEqual([]);
-  setDefaultSink(null);
-});
+useCapturingSink((installed) => (sink = installed));
 
 describe("track()", () => {
   it("runs a sync callback synchronously and returns its value", () => {
