@@ -198,26 +198,41 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
     return this;
   }
 
-  /** Adds API calls: `count` (default 1) to api_calls_count and `costUsd` (default 0) to api_calls_cost_usd. */
+  /**
+   * Adds API calls: `count` (default 1) to api_calls_count and `costUsd` (default 0) to api_calls_cost_usd. A
+   * call whose count sum would pass 2^31 − 1, or whose cost sum would not be a finite number, is refused as a
+   * whole (nothing of it is applied).
+   */
   recordApiCall(usage: ApiCallUsage = {}): this {
     if (!this.writable("recordApiCall")) return this;
     const count = usage?.count ?? 1;
     const cost = usage?.costUsd ?? 0;
-    if (this.isCount("api_calls_count", count, null) && this.isAmount("api_calls_cost_usd", cost, null)) {
+    // Checked as a whole before anything changes: a call whose sum would not fit is refused, not half applied.
+    if (
+      this.isCount("api_calls_count", count, null) &&
+      this.isAmount("api_calls_cost_usd", cost, null) &&
+      this.countSumFits("api_calls_count", this.row.api_calls_count, count, null) &&
+      this.amountSumFits("api_calls_cost_usd", this.row.api_calls_cost_usd, cost, null)
+    ) {
       this.row.api_calls_count += count;
       this.row.api_calls_cost_usd += cost;
     }
     return this;
   }
 
-  /** Adds an LLM call's tokens to tokens_in/tokens_out; keeps the last model name and temperature given. */
+  /**
+   * Adds an LLM call's tokens to tokens_in/tokens_out; keeps the last model name and temperature given. A call
+   * with any bad value, or whose sum would pass 2^31 − 1, is refused as a whole (nothing of it is applied).
+   */
   recordTokens(usage: TokenUsage): this {
     if (!this.writable("recordTokens")) return this;
     const { in: tokensIn, out: tokensOut, model, temperature } = usage ?? {};
     const reject = null;
     if (
-      (tokensIn === undefined || this.isCount("tokens_in", tokensIn, reject)) &&
-      (tokensOut === undefined || this.isCount("tokens_out", tokensOut, reject)) &&
+      (tokensIn === undefined ||
+        (this.isCount("tokens_in", tokensIn, reject) && this.countSumFits("tokens_in", this.row.tokens_in ?? 0, tokensIn, reject))) &&
+      (tokensOut === undefined ||
+        (this.isCount("tokens_out", tokensOut, reject) && this.countSumFits("tokens_out", this.row.tokens_out ?? 0, tokensOut, reject))) &&
       (model === undefined || this.isIdentifier("model_name", model, LIMITS.identifierLength, reject)) &&
       (temperature === undefined || this.isInRange("temperature", temperature, 0, 10, reject))
     ) {
@@ -229,11 +244,14 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
     return this;
   }
 
-  /** Records a warning: warning_count counts them all, the first 100 are kept (each cut at 4096 characters). */
+  /**
+   * Records a warning: warning_count counts them all (up to 2^31 − 1, where it stays), the first 100 are kept
+   * (each cut at 4096 characters).
+   */
   warn(message: string): this {
     if (this.writable("warn") && this.isText("warnings", message, null)) {
       if (this.row.warnings === NO_STRINGS) this.row.warnings = [];
-      this.row.warning_count++;
+      if (this.row.warning_count < MAX_COUNT) this.row.warning_count++;
       if (this.row.warnings.length < LIMITS.warningCount) this.row.warnings.push(truncateText(message, LIMITS.textCap));
     }
     return this;
@@ -579,6 +597,18 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
     if (value < 0) return this.reject(issues, field, value, "min", "must not be less than 0");
     if (value > MAX_COUNT) return this.reject(issues, field, value, "max", `must not be greater than ${MAX_COUNT}`);
     return true;
+  }
+
+  /** Whether `current + added` (both valid counts) stays within the column's cap. */
+  private countSumFits(field: string, current: number, added: number, issues: Issues): boolean {
+    if (current + added <= MAX_COUNT) return true;
+    return this.reject(issues, field, added, "max", `the sum ${current} + ${added} would exceed ${MAX_COUNT}; the call was ignored`);
+  }
+
+  /** Whether `current + added` (both valid amounts) is still a finite number. */
+  private amountSumFits(field: string, current: number, added: number, issues: Issues): boolean {
+    if (Number.isFinite(current + added)) return true;
+    return this.reject(issues, field, added, "isFinite", `the sum ${current} + ${added} would not be a finite number; the call was ignored`);
   }
 
   private isFinite(field: string, value: unknown, issues: Issues): value is number {

@@ -1,6 +1,7 @@
 import { LIMITS, TRUNCATION_MARKER } from "../../../src/entities/limits";
 import { ExecutionStateError, MetricValidationError } from "../../../src/errors";
 import { start, track } from "../../../src/tracking/track";
+import { validateMetricRecord } from "../../../src/validation/validate-record";
 import { type CapturingSink, useCapturingSink } from "./capturing-sink";
 
 let sink: CapturingSink;
@@ -162,5 +163,84 @@ describe("ExecutionContext recording", () => {
     const abort = new DOMException("The operation timed out.", "TimeoutError");
     expect(() => track("aborted", () => { throw abort; })).toThrow(abort);
     expect(sink.only("aborted")).toMatchObject({ status: "timeout", error_category: "timeout" });
+  });
+
+  describe("sums that would pass a column's cap", () => {
+    const cap = LIMITS.maxCount;
+
+    function issue(error: unknown) {
+      expect(error).toBeInstanceOf(MetricValidationError);
+      return (error as MetricValidationError).issues[0];
+    }
+
+    it("refuses tokens_in that would pass 2^31 - 1 and keeps the value before", () => {
+      track("tokens_in_cap", (ctx) => {
+        ctx.recordTokens({ in: cap }).recordTokens({ in: cap, model: "m2" });
+      });
+      const row = sink.only("tokens_in_cap");
+      expect(row.tokens_in).toBe(cap);
+      expect(row.model_name).toBeNull(); // refused as a whole: the model of the refused call is not kept
+      expect(sink.errors).toHaveLength(1);
+      expect(issue(sink.errors[0])).toMatchObject({ field: "tokens_in", rule: "max", value: cap });
+      expect((sink.errors[0] as Error).message).toContain(`would exceed ${cap}`);
+      expect(() => validateMetricRecord(JSON.parse(JSON.stringify(row)))).not.toThrow();
+    });
+
+    it("refuses tokens_out that would pass 2^31 - 1, applying nothing of that call", () => {
+      track("tokens_out_cap", (ctx) => {
+        ctx.recordTokens({ out: cap - 1 }).recordTokens({ in: 5, out: 2 }).recordTokens({ out: 1 });
+      });
+      const row = sink.only("tokens_out_cap");
+      expect(row.tokens_out).toBe(cap);
+      expect(row.tokens_in).toBeNull(); // the refused call's tokens_in was not added
+      expect(sink.errors.map(issueOf)).toEqual(["tokens_out:max"]);
+      expect(() => validateMetricRecord(JSON.parse(JSON.stringify(row)))).not.toThrow();
+    });
+
+    it("refuses an api call count that would pass 2^31 - 1, and its cost with it", () => {
+      track("api_count_cap", (ctx) => {
+        ctx.recordApiCall({ count: cap, costUsd: 1 }).recordApiCall({ count: 1, costUsd: 2 });
+      });
+      const row = sink.only("api_count_cap");
+      expect(row.api_calls_count).toBe(cap);
+      expect(row.api_calls_cost_usd).toBe(1);
+      expect(sink.errors.map(issueOf)).toEqual(["api_calls_count:max"]);
+      expect(() => validateMetricRecord(JSON.parse(JSON.stringify(row)))).not.toThrow();
+    });
+
+    it("refuses an api call cost whose sum would not be finite, and its count with it", () => {
+      track("api_cost_cap", (ctx) => {
+        ctx.recordApiCall({ costUsd: 1e308 }).recordApiCall({ costUsd: 1e308 });
+      });
+      const row = sink.only("api_cost_cap");
+      expect(row.api_calls_cost_usd).toBe(1e308);
+      expect(row.api_calls_count).toBe(1);
+      expect(sink.errors).toHaveLength(1);
+      expect(issue(sink.errors[0])).toMatchObject({ field: "api_calls_cost_usd", rule: "isFinite", value: 1e308 });
+      expect((sink.errors[0] as Error).message).toContain("finite");
+      expect(() => validateMetricRecord(JSON.parse(JSON.stringify(row)))).not.toThrow();
+    });
+
+    it("end() still replaces the sums, and validates what it is given", () => {
+      const exec = start(null, "end_replaces");
+      exec.recordApiCall({ count: cap, costUsd: 1e308 });
+      expect(() => exec.end({ apiCallsCount: cap + 1 })).toThrow(MetricValidationError);
+      expect(() => exec.end({ apiCallsCostUsd: Number.POSITIVE_INFINITY })).toThrow(MetricValidationError);
+      exec.end({ apiCallsCount: 3, apiCallsCostUsd: 0.5 });
+      expect(sink.only("end_replaces")).toMatchObject({ api_calls_count: 3, api_calls_cost_usd: 0.5 });
+    });
+
+    it("keeps warning_count at the cap and still keeps the warning text", () => {
+      track("warn_cap", (ctx) => {
+        ctx.warn("first");
+        (ctx as unknown as { row: { warning_count: number } }).row.warning_count = cap;
+        ctx.warn("second");
+      });
+      const row = sink.only("warn_cap");
+      expect(row.warning_count).toBe(cap);
+      expect(row.warnings).toEqual(["first", "second"]);
+      expect(sink.errors).toEqual([]);
+      expect(() => validateMetricRecord(JSON.parse(JSON.stringify(row)))).not.toThrow();
+    });
   });
 });
