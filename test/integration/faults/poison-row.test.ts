@@ -1,0 +1,132 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import {
+  assertBuilt,
+  type CollectorLike,
+  compareWithOracle,
+  countRows,
+  expectEveryOracleIdOnce,
+  loadBuilt,
+  storedIdCounts,
+  withRawConnection,
+  all,
+} from "./fault-support";
+
+const { makeRow } = require("../../fixtures-scripts/make-row.js") as {
+  makeRow(index: number, run?: number, overrides?: Record<string, unknown>): Record<string, unknown>;
+};
+
+/**
+ * Fault: a row the DATABASE refuses although it has the row shape. `api_calls_cost_usd: null` passes the
+ * spill file's line check (hasStoredRowShape lets null through for every column but the required ones,
+ * booleans and arrays) and SQLite refuses it: "NOT NULL constraint failed: execution_metrics.api_calls_cost_usd".
+ * Before the change, the whole batch holding it failed on every replay, for ever: 600 good rows blocked by one.
+ * After: the good rows are stored, the poison row is quarantined in `<spill>.rejected` as
+ * `{ "reason": …, "line": <original JSON> }`, and a second start does not replay it again.
+ */
+const RUN = 0x0b;
+const GOOD = 600;
+const POISON_AT = 300;
+
+describe("fault: a poison row in the spill file, and an overflowing cost through recording", () => {
+  let dir: string;
+  let collectors: CollectorLike[] = [];
+  const errors: string[] = [];
+  const onError = (error: unknown) => {
+    const e = error as { message?: string; cause?: { message?: string } };
+    errors.push(`${e?.message ?? String(error)} ${e?.cause?.message ?? ""}`);
+  };
+
+  beforeAll(() => assertBuilt());
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), "skill-metrics-poison-"));
+    errors.length = 0;
+  });
+  afterEach(async () => {
+    for (const c of collectors.splice(0)) await c.shutdown({ timeoutMillis: 5000 }).catch(() => undefined);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function start(database: string, options: Record<string, unknown> = {}): Promise<CollectorLike> {
+    const c = await loadBuilt().ExecutionMetricsCollector.create({ database, onError, setAsDefault: false, ...options });
+    collectors.push(c);
+    return c;
+  }
+
+  it("600 good rows are stored, the poison row is quarantined with its reason, and never replayed again", async () => {
+    const database = join(dir, "metrics.db");
+    const spillPath = `${database}.spill.ndjson`;
+    const good = Array.from({ length: GOOD }, (_unused, i) => makeRow(i, RUN, { skill_id: "poison_test" }));
+    const poison = makeRow(GOOD, RUN, { skill_id: "poison_test", api_calls_cost_usd: null });
+    const lines = good.map((row) => JSON.stringify(row));
+    lines.splice(POISON_AT, 0, JSON.stringify(poison));
+    writeFileSync(spillPath, lines.join("\n") + "\n");
+
+    // The first start: create() replays, flush() finishes whatever create() left.
+    const first = await start(database);
+    await first.flush();
+    const firstStats = { ...first.stats };
+    await first.shutdown({ timeoutMillis: 10_000 });
+    const report = compareWithOracle(good.map((row) => row.execution_id as string), await storedIdCounts(database));
+    const rejectedPath = `${spillPath}.rejected`;
+    const rejectedText = existsSync(rejectedPath) ? readFileSync(rejectedPath, "utf8") : "";
+    console.log(
+      `poison-row: stats ${JSON.stringify(firstStats)}; rejected file: ${JSON.stringify(rejectedText.slice(0, 300))}; ` +
+        `errors: ${errors.slice(0, 3).join(" | ")}`,
+    );
+
+    expectEveryOracleIdOnce(report);
+    expect(report.notInOracle).toBe(0); // the poison row is not stored
+    expect(await countRows(database)).toBe(GOOD);
+    const rejectedLines = rejectedText.split("\n").filter((line) => line.length > 0);
+    expect(rejectedLines).toHaveLength(1);
+    const quarantined = JSON.parse(rejectedLines[0]) as { reason?: unknown; line?: unknown };
+    expect(typeof quarantined.reason).toBe("string");
+    expect(quarantined.reason).toMatch(/NOT NULL|constraint/i);
+    expect(typeof quarantined.line).toBe("string");
+    expect(JSON.parse(quarantined.line as string)).toEqual(poison);
+    // Nothing is left to replay: no spill file, no replay leftovers.
+    expect(readdirSync(dir).filter((name) => name.includes(".spill.ndjson") && !name.endsWith(".rejected"))).toEqual([]);
+    expect(firstStats).toMatchObject({ replayed: GOOD, rejected: 1, dropped: 0 });
+    expect(errors.some((text) => /NOT NULL|constraint|rejected|quarantin/i.test(text))).toBe(true);
+
+    // The second start replays nothing and does not quarantine the poison row twice.
+    errors.length = 0;
+    const second = await start(database);
+    await second.flush();
+    const secondStats = { ...second.stats };
+    await second.shutdown({ timeoutMillis: 10_000 });
+    expect(secondStats).toMatchObject({ replayed: 0, rejected: 0 });
+    expect(readFileSync(rejectedPath, "utf8")).toBe(rejectedText);
+    expect(await countRows(database)).toBe(GOOD);
+  }, 60_000);
+
+  it("recordApiCall({ costUsd: 1e308 }) twice in one call: 1e308 stored, the second refused and reported, exports are valid JSON", async () => {
+    const database = join(dir, "metrics.db");
+    const built = loadBuilt();
+    const c = await start(database, { setAsDefault: true });
+    let id = "";
+    await built.track("cost_test", async (ctx: any) => {
+      id = ctx.executionId;
+      ctx.recordApiCall({ costUsd: 1e308 });
+      ctx.recordApiCall({ costUsd: 1e308 });
+    });
+    await c.flush();
+    const rows = await withRawConnection(database, (db) =>
+      all<{ api_calls_cost_usd: number; api_calls_count: number }>(
+        db,
+        `SELECT api_calls_cost_usd, api_calls_count FROM execution_metrics WHERE execution_id = '${id}'`,
+      ),
+    );
+    expect(rows).toEqual([{ api_calls_cost_usd: 1e308, api_calls_count: 1 }]);
+    expect(errors.some((text) => /api_calls_cost_usd/.test(text))).toBe(true);
+    expect(c.stats).toMatchObject({ submitted: 1, written: 1, dropped: 0 });
+
+    const exported = join(dir, "export.json");
+    await c.exportJson(exported);
+    const parsed = JSON.parse(readFileSync(exported, "utf8")) as Record<string, unknown>[];
+    expect(parsed).toHaveLength(1);
+    expect(parsed[0]).toMatchObject({ execution_id: id, api_calls_cost_usd: 1e308 });
+  }, 60_000);
+});
