@@ -1,4 +1,5 @@
 import type { Readable } from "node:stream";
+import { isMainThread } from "node:worker_threads";
 import { DataSource } from "typeorm";
 import {
   createDataSource,
@@ -8,12 +9,15 @@ import {
 } from "./database/data-source";
 import type { ExecutionMetricRow } from "./entities/execution-metric-columns";
 import { LIMITS } from "./entities/limits";
-import { ConfigurationError, SkillMetricsError } from "./errors";
+import { ConfigurationError, SkillMetricsError, StorageError } from "./errors";
 import type { ExportDestination } from "./export/export-destination";
 import type { ExportFilter } from "./export/metric-filter";
-import { Recorder, type RecorderStats } from "./recording/Recorder";
-import type { RecorderOptions } from "./recording/RecorderOptions";
-import { SqlMetricStore } from "./recording/SqlMetricStore";
+import { settleWithin } from "./recording/deadline";
+import { DedicatedSqliteStore } from "./recording/DedicatedSqliteStore";
+import type { MetricStore } from "./recording/MetricStore";
+import { DEFAULT_SHUTDOWN_TIMEOUT_MILLIS, Recorder, type RecorderStats, type ShutdownOptions } from "./recording/Recorder";
+import { checkMillis, type RecorderOptions, resolveRecorderOptions } from "./recording/RecorderOptions";
+import { SqlMetricStore, sqliteFilePath } from "./recording/SqlMetricStore";
 import {
   type CsvExportOptions,
   type ExportResult,
@@ -102,6 +106,7 @@ export class ExecutionMetricsCollector {
     /** The TypeORM DataSource holding the metrics (yours, when you passed one). */
     readonly dataSource: DataSource,
     recorder: Recorder,
+    private readonly store: MetricStore,
     private readonly ownsDataSource: boolean,
     options: CollectorOptions,
   ) {
@@ -129,23 +134,31 @@ export class ExecutionMetricsCollector {
    * @throws ConfigurationError for an invalid option; StorageError when the database cannot be opened.
    */
   static async create(options: CollectorOptions = {}): Promise<ExecutionMetricsCollector> {
+    // Everything is checked before anything is opened: a bad option leaves no file, listener or connection.
     checkDefaults(options);
+    if (!isMainThread) throw ConfigurationError.workerThread();
+    resolveRecorderOptions(options);
     const dataSource = createDataSource(options);
     const ownsDataSource = !(options.dataSource instanceof DataSource);
-    await openDatabase(dataSource);
-    const recorder = new Recorder(new SqlMetricStore(dataSource), {
-      ...options,
-      spillPath: options.spillPath === undefined ? defaultSpillPath(dataSource) : options.spillPath,
-    });
-    const collector = new ExecutionMetricsCollector(dataSource, recorder, ownsDataSource, options);
+    let store: MetricStore | undefined;
     try {
-      await recorder.replaySpill();
+      await openDatabase(dataSource);
+      store = recorderStoreFor(dataSource, options);
+      const recorder = new Recorder(store, {
+        ...options,
+        spillPath: options.spillPath === undefined ? defaultSpillPath(dataSource) : options.spillPath,
+      });
+      const collector = new ExecutionMetricsCollector(dataSource, recorder, store, ownsDataSource, options);
+      // In the background: a large backlog must not hold up the application's start. Queries wait for it
+      // (they flush first), so they still read every recorded row.
+      recorder.replaySpill().catch((error: unknown) => recorder.reportError(error));
+      if (options.setAsDefault ?? true) setDefaultSink(collector.sink);
+      return collector;
     } catch (error) {
-      // The rows stay in the spill file for the next flush or start; recording can begin anyway.
-      recorder.reportError(error);
+      await store?.close?.().catch(() => undefined);
+      if (ownsDataSource && dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+      throw StorageError.wrap(error, `Opening the metrics database failed`);
     }
-    if (options.setAsDefault ?? true) setDefaultSink(collector.sink);
-    return collector;
   }
 
   /**
@@ -205,15 +218,13 @@ export class ExecutionMetricsCollector {
    * job, tags, error category), newest first unless `order: "asc"`. Pass `nextCursor` back as `after` for the
    * next page (keyset pagination: every page costs the same). Everything recorded before the call is included.
    */
-  async getMetrics(query?: MetricsQuery): Promise<MetricsPage> {
-    await this.flushIfOpen();
-    return this.queries.getMetrics(query);
+  getMetrics(query?: MetricsQuery): Promise<MetricsPage> {
+    return this.guarded("Reading executions failed", () => this.queries.getMetrics(query));
   }
 
   /** Failed and timed-out executions of `skillId` grouped by category and by message, with counts and examples. */
-  async getErrorAnalysis(skillId: string, options?: ErrorAnalysisOptions): Promise<ErrorAnalysis> {
-    await this.flushIfOpen();
-    return this.queries.getErrorAnalysis(skillId, options);
+  getErrorAnalysis(skillId: string, options?: ErrorAnalysisOptions): Promise<ErrorAnalysis> {
+    return this.guarded("Reading the error analysis failed", () => this.queries.getErrorAnalysis(skillId, options));
   }
 
   /**
@@ -221,67 +232,60 @@ export class ExecutionMetricsCollector {
    *
    * @throws NotFoundError for an unknown id; MetricValidationError for a value out of range. Nothing changes then.
    */
-  async recordFeedback(executionId: string, feedback: ExecutionFeedback): Promise<ExecutionMetric> {
-    await this.flushIfOpen();
-    return this.queries.recordFeedback(executionId, feedback);
+  recordFeedback(executionId: string, feedback: ExecutionFeedback): Promise<ExecutionMetric> {
+    return this.guarded("Recording feedback failed", () => this.queries.recordFeedback(executionId, feedback));
   }
 
   /** Mean, sample stddev and p95 of duration over the trailing window: the baseline anomaly detection reads. */
-  async getBaseline(skillId: string, options: BaselineOptions): Promise<DurationBaseline> {
-    await this.flushIfOpen();
-    return this.queries.getBaseline(skillId, options);
+  getBaseline(skillId: string, options: BaselineOptions): Promise<DurationBaseline> {
+    return this.guarded("Reading the baseline failed", () => this.queries.getBaseline(skillId, options));
   }
 
   /**
    * The SkillProfile of `skillId` from the materialized table, recomputed first when executions were recorded
    * (or changed) since it was calculated; null when the skill has no finished execution.
    */
-  async getSkillProfile(skillId: string): Promise<SkillProfile | null> {
-    await this.flushIfOpen();
-    return this.profiles.getSkillProfile(skillId);
+  getSkillProfile(skillId: string): Promise<SkillProfile | null> {
+    return this.guarded("Reading the skill profile failed", () => this.profiles.getSkillProfile(skillId));
   }
 
   /** Every skill's profile, sorted by skill_id, recomputing stale ones first. */
-  async getSkillProfiles(): Promise<SkillProfile[]> {
-    await this.flushIfOpen();
-    return this.profiles.getSkillProfiles();
+  getSkillProfiles(): Promise<SkillProfile[]> {
+    return this.guarded("Reading the skill profiles failed", () => this.profiles.getSkillProfiles());
   }
 
   /** Recomputes and stores the profile of `skillId`, or of every skill; returns the stored profiles. */
-  async refreshProfiles(skillId?: string): Promise<SkillProfile[]> {
-    await this.flushIfOpen();
-    return this.profiles.refresh(skillId);
+  refreshProfiles(skillId?: string): Promise<SkillProfile[]> {
+    return this.guarded("Refreshing the skill profiles failed", () => this.profiles.refresh(skillId));
   }
 
   /**
    * Streams executions to CSV (header of snake_case columns, RFC 4180, formula cells neutralised by default).
    * `destination`: a file path (written to a temporary name, renamed on success) or a Writable.
    */
-  async exportCsv(destination: ExportDestination, filter?: ExportFilter, options?: CsvExportOptions): Promise<ExportResult> {
-    await this.flushIfOpen();
-    return this.exports.exportCsv(destination, filter, options);
+  exportCsv(destination: ExportDestination, filter?: ExportFilter, options?: CsvExportOptions): Promise<ExportResult> {
+    return this.guarded("Exporting CSV failed", () => this.exports.exportCsv(destination, filter, options));
   }
 
   /** Streams executions as a JSON array (default) or NDJSON (`{ format: "ndjson" }`), snake_case keys. */
-  async exportJson(destination: ExportDestination, filter?: ExportFilter, options?: JsonExportOptions): Promise<ExportResult> {
-    await this.flushIfOpen();
-    return this.exports.exportJson(destination, filter, options);
+  exportJson(destination: ExportDestination, filter?: ExportFilter, options?: JsonExportOptions): Promise<ExportResult> {
+    return this.guarded("Exporting JSON failed", () => this.exports.exportJson(destination, filter, options));
   }
 
   /** Writes every SkillProfile (refreshed first) with calculated_at and the definitions' version. */
-  async exportStatsJson(destination: ExportDestination): Promise<ExportResult> {
-    await this.flushIfOpen();
-    await this.profiles.getSkillProfiles();
-    return this.exports.exportStatsJson(destination);
+  exportStatsJson(destination: ExportDestination): Promise<ExportResult> {
+    return this.guarded("Exporting the statistics failed", async () => {
+      await this.profiles.getSkillProfiles();
+      return this.exports.exportStatsJson(destination);
+    });
   }
 
   /**
    * Writes the self-contained HTML report (overview of every profile, per-skill charts as inline SVG, the
    * definitions) to a file path (atomically) or a Writable. `filter`: `skillId`, and `from`/`to` for the charts.
    */
-  async writeReport(destination: ExportDestination, filter?: ReportFilter): Promise<ReportResult> {
-    await this.flushIfOpen();
-    return this.reports.writeReport(destination, filter);
+  writeReport(destination: ExportDestination, filter?: ReportFilter): Promise<ReportResult> {
+    return this.guarded("Writing the report failed", () => this.reports.writeReport(destination, filter));
   }
 
   /**
@@ -289,22 +293,29 @@ export class ExecutionMetricsCollector {
    * invalid ones reported with line, field and rule (`strict: true` writes nothing if any is invalid).
    * Re-importing a file adds nothing: execution_id is the key.
    */
-  async import(source: string | Readable, options?: ImportOptions): Promise<ImportReport> {
-    await this.flushIfOpen();
-    return this.imports.import(source, options);
+  import(source: string | Readable, options?: ImportOptions): Promise<ImportReport> {
+    return this.guarded("Importing failed", () => this.imports.import(source, options));
   }
 
   /**
    * Ends recording: executions started with start() and never ended are recorded with status "running"
    * (and reported), everything queued is written, the process hooks are removed, and the DataSource is closed
-   * if the collector opened it. Runs once; later calls return the first call's promise.
+   * if the collector opened it. Resolves within `timeoutMillis` (default 10,000) whatever the database does:
+   * rows not committed by then are in the spill file, replayed on the next start. Runs once; later calls
+   * return the first call's promise.
+   *
+   * @throws ConfigurationError for an invalid timeoutMillis (nothing is shut down then).
    */
-  shutdown(): Promise<void> {
-    this.shutdownPromise ??= this.close();
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    if (this.shutdownPromise) return this.shutdownPromise;
+    const timeoutMillis = options?.timeoutMillis ?? DEFAULT_SHUTDOWN_TIMEOUT_MILLIS;
+    checkMillis("timeoutMillis", timeoutMillis);
+    this.shutdownPromise = this.close(timeoutMillis);
     return this.shutdownPromise;
   }
 
-  private async close(): Promise<void> {
+  private async close(timeoutMillis: number): Promise<void> {
+    const deadline = Date.now() + timeoutMillis;
     if (getDefaultSink() === this.sink) setDefaultSink(null);
     const abandoned = [...this.openExecutions].filter((execution) => !execution.isEnded);
     for (const execution of abandoned) execution.abandon("running");
@@ -317,13 +328,28 @@ export class ExecutionMetricsCollector {
         ),
       );
     }
-    await this.recorder.shutdown();
-    if (this.ownsDataSource && this.dataSource.isInitialized) await this.dataSource.destroy();
+    await this.recorder.shutdown({ timeoutMillis });
+    // Closing waits for a hung connection's statement to end: bounded by what is left of the deadline (every
+    // row is committed or in the spill file by now).
+    const closing = (async () => {
+      await this.store.close?.();
+      if (this.ownsDataSource && this.dataSource.isInitialized) await this.dataSource.destroy();
+    })().catch((error: unknown) => this.recorder.reportError(StorageError.wrap(error, "Closing the metrics database failed")));
+    await settleWithin(closing, Math.max(1, deadline - Date.now()));
   }
 
-  private async flushIfOpen(): Promise<void> {
+  /**
+   * Runs a read or a write of the services after flushing what was recorded before it (read your own writes).
+   * Whatever the driver throws reaches the caller as a StorageError with the driver's error as `cause`.
+   */
+  private async guarded<T>(what: string, run: () => Promise<T>): Promise<T> {
     this.assertOpen();
     await this.recorder.flush();
+    try {
+      return await run();
+    } catch (error) {
+      throw StorageError.wrap(error, what);
+    }
   }
 
   private assertOpen(): void {
@@ -334,6 +360,18 @@ export class ExecutionMetricsCollector {
     this.startedSinceSweep = 0;
     for (const execution of this.openExecutions) if (execution.isEnded) this.openExecutions.delete(execution);
   }
+}
+
+/**
+ * The recorder's store: a connection of its own for a SQLite file (so its transactions never mix with the
+ * application's on the DataSource), else the DataSource (PostgreSQL's pool, or a `:memory:` database, which
+ * cannot be opened twice).
+ */
+function recorderStoreFor(dataSource: DataSource, options: CollectorOptions): MetricStore {
+  const file = sqliteFilePath(dataSource);
+  if (file === null) return new SqlMetricStore(dataSource);
+  const busyTimeout = (dataSource.options as { busyTimeout?: number }).busyTimeout ?? options.busyTimeoutMillis ?? 5000;
+  return new DedicatedSqliteStore(file, busyTimeout);
 }
 
 /** A spill file beside a SQLite file; for :memory: none; for a server, in the working directory. */

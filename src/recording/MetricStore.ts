@@ -5,6 +5,11 @@ import type { ExecutionMetricRow } from "../entities/execution-metric-columns";
  * whose id is already stored leaves the stored row as it is (replays and re-imports rely on it).
  */
 export interface MetricStore {
-  /** Writes all rows in one transaction: all are stored, or none is and the promise rejects. */
+  /**
+   * Writes all rows in one transaction: all are stored, or none is and the promise rejects. It resolves only
+   * once the transaction has committed, and a failed write leaves nothing open that a later write could join.
+   */
   insert(rows: readonly ExecutionMetricRow[]): Promise<void>;
+  /** Releases what the store holds (its own connection), after the writes already queued. Optional. */
+  close?(): Promise<void>;
 }

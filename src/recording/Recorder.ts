@@ -1,29 +1,61 @@
 import type { ExecutionMetricRow } from "../entities/execution-metric-columns";
 import { ConfigurationError, StorageError } from "../errors";
 import type { ExecutionSink } from "../tracking/ExecutionSink";
+import { settleWithin } from "./deadline";
 import { ErrorReporter } from "./ErrorReporter";
+import { insertIsolatingRowFaults, type RefusedRow } from "./isolate-row-faults";
 import type { MetricStore } from "./MetricStore";
 import { type ExitParticipant, registerExitParticipant, unregisterExitParticipant } from "./process-hooks";
-import { type RecorderOptions, type ResolvedRecorderOptions, resolveRecorderOptions } from "./RecorderOptions";
+import { checkMillis, type RecorderOptions, type ResolvedRecorderOptions, resolveRecorderOptions } from "./RecorderOptions";
 import { SpillFile } from "./SpillFile";
 import { SyncJournal } from "./SyncJournal";
 
 /**
- * What a recorder has done so far. Counts are events, not distinct rows: a row that was being written when
- * the process exited is counted as written and as spilled, and its replay stores it once (the store is
- * idempotent on execution_id).
+ * What a recorder has done so far. `written` and `replayed` count rows whose transaction has committed, never
+ * before. Within one recorder, once nothing is queued: every submitted row is written, replayed, in the spill
+ * file, rejected or dropped, and `written + replayed` equals the rows this recorder stored.
  */
 export interface RecorderStats {
   /** Rows handed to submit(). */
   readonly submitted: number;
-  /** Rows committed by batch writes from the queue. */
+  /** Rows committed by batch writes from the queue (counted once the COMMIT has succeeded). */
   readonly written: number;
-  /** Rows appended to the spill file (failed writes, queue overflow, exit, submits after shutdown). */
+  /** Rows appended to the spill file (failed or late writes, queue overflow, exit, submits after shutdown). */
   readonly spilled: number;
-  /** Rows stored again from the spill file (and from dead processes' journals). */
+  /**
+   * Rows from the spill file (and from dead processes' journals) in batches that committed, counted batch by
+   * batch, so a replay stopped part-way counts what it stored. A row an earlier write had already stored (a
+   * write that committed after its deadline) counts here too: it is skipped, and it is in the database.
+   */
   readonly replayed: number;
   /** Rows lost: no spill file configured, or the spill file itself could not be written. */
   readonly dropped: number;
+  /** Rows the database refused one by one (a constraint or type fault), kept in `<spill>.rejected`. */
+  readonly rejected: number;
+}
+
+/** Options of {@link Recorder.shutdown}. */
+export interface ShutdownOptions {
+  /**
+   * The most time shutdown() takes, in milliseconds. Default 10,000. What is not written by then (a hung or
+   * locked database) is appended to the spill file before shutdown() resolves, and replayed on the next start.
+   */
+  timeoutMillis?: number;
+}
+
+/** Default of {@link ShutdownOptions.timeoutMillis}. */
+export const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 10_000;
+
+/**
+ * Where a recorder is in its life: `open` accepts and writes rows; `closing` is shutdown() at work (rows are
+ * still accepted and written); `closed` after shutdown() and `exited` after the process's exit event: late
+ * rows go straight to the spill file.
+ */
+type RecorderState = "open" | "closing" | "closed" | "exited";
+
+/** A write that did not settle within writeTimeoutMillis. */
+class WriteTimeoutError extends Error {
+  readonly code = "WRITE_TIMEOUT";
 }
 
 /**
@@ -31,9 +63,11 @@ export interface RecorderStats {
  * {@link MetricStore}, and a spill file for every row a write could not store.
  *
  * The hot path (`submit`) is a push and maybe a timer: it never does I/O (except in `sync-spill` durability,
- * and when the queue is full) and never throws. Writes are serialized — TypeORM's sqlite driver shares one
- * query runner, and two transactions at once fail — so a flush waits for the one running, then writes what is
- * left. When the process ends without `shutdown()`: `beforeExit` starts a flush; `exit` (where only
+ * and when the queue is full) and never throws. Writes are serialized, one batch at a time. Every write has a
+ * deadline (writeTimeoutMillis): a write that misses it counts as failed and its rows are spilled; until it
+ * settles, later batches are spilled without being sent to the hung store. A batch the database refuses
+ * because of one row's content is split until the bad row stands alone; that row is quarantined and the rest
+ * stored. When the process ends without `shutdown()`: `beforeExit` starts a flush; `exit` (where only
  * synchronous work is possible) appends everything unwritten to the spill file, including a batch whose
  * transaction may or may not have committed; the next start replays it (`replaySpill`), exactly once in
  * effect because the store skips execution_ids it already has.
@@ -44,19 +78,20 @@ export class Recorder implements ExecutionSink {
   private readonly spill: SpillFile | null;
   private readonly journal: SyncJournal | null;
   private readonly participant: ExitParticipant;
-  private readonly counts = { submitted: 0, written: 0, spilled: 0, replayed: 0, dropped: 0 };
+  private readonly counts = { submitted: 0, written: 0, spilled: 0, replayed: 0, dropped: 0, rejected: 0 };
+  private state: RecorderState = "open";
   private queue: ExecutionMetricRow[] = [];
   /** Rows that found the queue full, appended to the spill file together on the next tick. */
   private overflow: ExecutionMetricRow[] = [];
-  /** The batch whose transaction is running: on exit it is spilled too, since it may never commit. */
+  /** The batch being written: on exit, a signal or a shutdown deadline it is spilled too, since it may never commit. */
   private inFlight: readonly ExecutionMetricRow[] | null = null;
+  /** A write that missed its deadline and has not settled yet: the store is not sent more until it does. */
+  private stalledWrite: Promise<unknown> | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private overflowScheduled = false;
   private earlyFlushScheduled = false;
   private spillPending: boolean;
-  private closed = false;
-  private exited = false;
   private shutdownPromise: Promise<void> | undefined;
 
   /**
@@ -82,7 +117,7 @@ export class Recorder implements ExecutionSink {
       saveSync: () => this.saveUnwrittenSync(),
       onExit: () => {
         this.saveUnwrittenSync();
-        this.exited = true;
+        this.state = "exited";
         clearTimeout(this.timer);
         this.journal?.close();
       },
@@ -104,7 +139,7 @@ export class Recorder implements ExecutionSink {
   submit(row: ExecutionMetricRow): void {
     this.counts.submitted++;
     try {
-      if (this.closed || this.exited) {
+      if (this.hasEnded()) {
         this.errors.report(
           new ConfigurationError(
             `A metric row (execution_id ${row.execution_id}) was submitted after shutdown(); ` +
@@ -144,19 +179,18 @@ export class Recorder implements ExecutionSink {
   /**
    * Resolves once every row queued before the call is committed or, if its write failed, appended to the
    * spill file. Write failures are reported, not thrown. When the write succeeds, or when nothing was queued,
-   * rows waiting in the spill file are replayed too.
+   * rows waiting in the spill file are replayed too (and a replay already running is waited for).
    */
   flush(): Promise<void> {
-    const run = this.chain.then(() => this.drain());
-    this.chain = run;
-    return run;
+    return this.enqueue(() => this.drain(true));
   }
 
   /**
    * Stores the rows of the spill file, of replays a crash interrupted, and of journals left by processes that
-   * have ended; deletes each file once its rows are stored. Call it on start (the collector does).
+   * have ended; deletes each file once its rows are stored. Call it on start (the collector does, without
+   * waiting for it). A shutdown stops it at the next batch; the rest waits for the next start.
    *
-   * @returns the number of rows handed to the store.
+   * @returns the number of rows stored from those files.
    * @throws StorageError when the database refuses them; the files are kept for the next attempt.
    */
   replaySpill(): Promise<number> {
@@ -166,30 +200,61 @@ export class Recorder implements ExecutionSink {
   }
 
   /**
-   * Stops the timer, writes everything, and detaches the process hooks. Runs once: later calls return the
-   * first call's promise. Rows submitted afterwards go to the spill file.
+   * Stops the timer, writes what is queued, and detaches the process hooks — within `timeoutMillis` whatever
+   * the database does: what is not committed by then is appended to the spill file. A replay of the spill
+   * file is not started (and one running stops at its next batch): a large backlog never holds up shutdown.
+   * Runs once: later calls return the first call's promise. Rows submitted afterwards go to the spill file.
+   *
+   * @throws ConfigurationError for an invalid timeoutMillis (nothing is shut down then).
    */
-  shutdown(): Promise<void> {
-    this.shutdownPromise ??= this.close();
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    if (this.shutdownPromise) return this.shutdownPromise;
+    const timeoutMillis = options?.timeoutMillis ?? DEFAULT_SHUTDOWN_TIMEOUT_MILLIS;
+    checkMillis("timeoutMillis", timeoutMillis);
+    this.shutdownPromise = this.close(timeoutMillis);
     return this.shutdownPromise;
   }
 
-  private async close(): Promise<void> {
-    this.closed = true;
+  private async close(timeoutMillis: number): Promise<void> {
+    this.state = "closing";
     clearTimeout(this.timer);
     this.timer = undefined;
-    await this.flush();
-    // Rows put back because even the spill file failed have nowhere left to go.
-    const stranded = this.queue.splice(0);
-    if (stranded.length > 0) this.saveOrDrop(stranded);
+    const finished = (async () => {
+      // Rows may still arrive while closing (calls finishing): write until the queue stays empty.
+      do await this.enqueue(() => this.drain(false));
+      while (this.queue.length > 0 || this.overflow.length > 0);
+    })();
+    const timedOut = await settleWithin(finished, timeoutMillis);
+    if (timedOut) {
+      const unwritten = (this.inFlight?.length ?? 0) + this.queue.length + this.overflow.length;
+      this.errors.report(
+        new StorageError(
+          `shutdown() reached its deadline (${timeoutMillis} ms) with ${unwritten} rows not committed`,
+          new Error(this.spill ? `they were saved to ${this.spill.path} for the next start` : "they were dropped (no spill file)"),
+        ),
+      );
+    }
+    this.saveUnwrittenSync();
+    this.state = "closed";
     unregisterExitParticipant(this.participant);
     if (this.journal) this.journal.dispose();
     this.errors.summarize();
   }
 
-  private async drain(): Promise<void> {
+  /** Closed or exited: rows go straight to the spill file. A method, so checks after an await are not narrowed away. */
+  private hasEnded(): boolean {
+    return this.state === "closed" || this.state === "exited";
+  }
+
+  private enqueue(task: () => Promise<void>): Promise<void> {
+    const run = this.chain.then(task);
+    this.chain = run;
+    return run;
+  }
+
+  private async drain(replayAfter: boolean): Promise<void> {
     this.earlyFlushScheduled = false;
-    if (this.exited) return;
+    if (this.hasEnded()) return;
     try {
       this.spillOverflow();
       const owed = this.queue.length;
@@ -200,10 +265,11 @@ export class Recorder implements ExecutionSink {
         remaining -= batch.length;
         this.inFlight = batch;
         try {
-          await this.store.insert(batch);
-          this.counts.written += batch.length;
+          await this.write(batch, (count) => (this.counts.written += count));
           succeeded = true;
         } catch (error) {
+          // Rows of a batch cut off by exit or a shutdown deadline were already saved synchronously.
+          if (this.hasEnded()) return;
           // The database is unavailable: spill the rest of what this flush owes without trying each batch.
           const rest = this.queue.splice(0, Math.min(remaining, this.queue.length));
           remaining = 0;
@@ -220,7 +286,7 @@ export class Recorder implements ExecutionSink {
         }
       }
       this.resetJournal();
-      if ((succeeded || owed === 0) && this.spillPending && !this.exited) {
+      if (replayAfter && (succeeded || owed === 0) && this.spillPending && this.state === "open") {
         try {
           await this.replay();
         } catch (error) {
@@ -230,18 +296,84 @@ export class Recorder implements ExecutionSink {
     } catch (error) {
       this.errors.report(error);
     }
+    if (this.state !== "open") return;
     if (this.queue.length >= this.options.batchSize) this.scheduleEarlyFlush();
     else if (this.queue.length > 0) this.ensureTimer();
+  }
+
+  /**
+   * One batch to the store, within writeTimeoutMillis, with rows the database refuses on their own
+   * quarantined. `onStored` counts rows as their transactions commit — unless the deadline has passed: those
+   * rows are spilled by then, and count when the spill is replayed.
+   *
+   * @throws the store's error, or a WriteTimeoutError; the caller keeps the batch.
+   */
+  private async write(rows: readonly ExecutionMetricRow[], onStored: (count: number) => void): Promise<void> {
+    if (this.stalledWrite !== null) {
+      throw new WriteTimeoutError("an earlier write has not settled since it missed its deadline (writeTimeoutMillis)");
+    }
+    let abandoned = false;
+    const attempt = insertIsolatingRowFaults(rows, (batch) => this.store.insert(batch), (count) => {
+      if (!abandoned) onStored(count);
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        abandoned = true;
+        const stalled: Promise<unknown> = attempt.then(
+          () => undefined,
+          () => undefined,
+        );
+        this.stalledWrite = stalled;
+        void stalled.then(() => {
+          if (this.stalledWrite === stalled) this.stalledWrite = null;
+        });
+        reject(new WriteTimeoutError(`the write did not settle within writeTimeoutMillis (${this.options.writeTimeoutMillis} ms)`));
+      }, this.options.writeTimeoutMillis);
+      timer.unref();
+    });
+    try {
+      const refused = await Promise.race([attempt, deadline]);
+      this.quarantine(refused);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Rows the database refused one by one: counted, kept in `<spill>.rejected`, and reported once per batch. */
+  private quarantine(refused: readonly RefusedRow[]): void {
+    if (refused.length === 0) return;
+    this.counts.rejected += refused.length;
+    const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+    let keptIn = "nowhere (no spill file): they are lost";
+    if (this.spill !== null) {
+      try {
+        this.spill.quarantine(refused.map(({ row, error }) => ({ reason: reasonOf(error), line: JSON.stringify(row) })));
+        keptIn = this.spill.rejectedPath;
+      } catch (error) {
+        this.errors.report(error);
+      }
+    }
+    this.errors.report(
+      new StorageError(
+        `The database refused ${refused.length} metric row(s) on their own (execution_id ${refused[0].row.execution_id}…); ` +
+          `the other rows of their batch were stored, these were moved to ${keptIn}`,
+        refused[0].error,
+      ),
+    );
   }
 
   private async replay(): Promise<number> {
     if (this.spill === null) return 0;
     this.spillPending = false;
     try {
-      const result = await this.spill.replay((rows) => this.store.insert(rows), this.options.batchSize, (e) =>
-        this.errors.report(e),
+      const result = await this.spill.replay(
+        (rows) => this.write(rows, (count) => (this.counts.replayed += count)),
+        this.options.batchSize,
+        (error) => this.errors.report(error),
+        () => this.state !== "open",
       );
-      this.counts.replayed += result.rows;
+      if (!result.complete) this.spillPending = true;
       return result.rows;
     } catch (error) {
       this.spillPending = true;
@@ -309,13 +441,13 @@ export class Recorder implements ExecutionSink {
   }
 
   private scheduleEarlyFlush(): void {
-    if (this.earlyFlushScheduled || this.exited) return;
+    if (this.earlyFlushScheduled || this.hasEnded()) return;
     this.earlyFlushScheduled = true;
     void this.flush();
   }
 
   private ensureTimer(): void {
-    if (this.timer !== undefined || this.closed || this.exited) return;
+    if (this.timer !== undefined || this.state !== "open") return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       void this.flush();
@@ -347,3 +479,4 @@ export class Recorder implements ExecutionSink {
     }
   }
 }
+

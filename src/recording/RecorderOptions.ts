@@ -38,6 +38,12 @@ export interface RecorderOptions {
    */
   handleSignals?: boolean;
   /**
+   * The most time one write (one batch, one transaction) may take, in milliseconds. Default 5000. A write that
+   * has not committed by then counts as failed: its rows go to the spill file, and until it settles later
+   * batches are spilled without waiting for it (if it commits late, the replay skips the rows it stored).
+   */
+  writeTimeoutMillis?: number;
+  /**
    * Receives every recording problem (failed write, spill, overflow, corrupt spill line). Default: a
    * `console.warn` with a running count, at most once a minute, plus a summary on shutdown.
    */
@@ -52,6 +58,7 @@ export const DEFAULT_RECORDER_OPTIONS = {
   spillPath: null,
   durability: "batched",
   handleSignals: false,
+  writeTimeoutMillis: 5000,
 } as const;
 
 /** RecorderOptions with every default applied and checked. */
@@ -62,6 +69,7 @@ export interface ResolvedRecorderOptions {
   readonly spillPath: string | null;
   readonly durability: "batched" | "sync-spill";
   readonly handleSignals: boolean;
+  readonly writeTimeoutMillis: number;
   readonly onError: ((error: unknown) => void) | undefined;
 }
 
@@ -78,15 +86,13 @@ export function resolveRecorderOptions(options: RecorderOptions = {}): ResolvedR
     spillPath: options.spillPath === undefined ? DEFAULT_RECORDER_OPTIONS.spillPath : options.spillPath,
     durability: options.durability ?? DEFAULT_RECORDER_OPTIONS.durability,
     handleSignals: options.handleSignals ?? DEFAULT_RECORDER_OPTIONS.handleSignals,
+    writeTimeoutMillis: options.writeTimeoutMillis ?? DEFAULT_RECORDER_OPTIONS.writeTimeoutMillis,
     onError: options.onError,
   };
   positiveInteger("maxQueueSize", resolved.maxQueueSize);
   positiveInteger("batchSize", resolved.batchSize);
-  positiveInteger("flushIntervalMillis", resolved.flushIntervalMillis);
-  // Node clamps longer timeouts to 1 ms with a warning: refuse them instead of flushing in a busy loop.
-  if (resolved.flushIntervalMillis > 2_147_483_647) {
-    throw ConfigurationError.invalidOption("flushIntervalMillis", "must be at most 2147483647 (about 24.8 days)");
-  }
+  checkMillis("flushIntervalMillis", resolved.flushIntervalMillis);
+  checkMillis("writeTimeoutMillis", resolved.writeTimeoutMillis);
   if (resolved.spillPath !== null && (typeof resolved.spillPath !== "string" || resolved.spillPath.length === 0)) {
     throw ConfigurationError.invalidOption("spillPath", "must be a non-empty file path, or null for no spill file");
   }
@@ -103,6 +109,19 @@ export function resolveRecorderOptions(options: RecorderOptions = {}): ResolvedR
     throw ConfigurationError.invalidOption("onError", "must be a function (error) => void");
   }
   return resolved;
+}
+
+/**
+ * A timer duration: a whole number of milliseconds from 1 to 2^31−1. Node clamps longer timeouts to 1 ms with
+ * a warning: refuse them instead of firing in a busy loop.
+ *
+ * @throws ConfigurationError naming the option.
+ */
+export function checkMillis(option: string, value: unknown): void {
+  positiveInteger(option, value);
+  if ((value as number) > 2_147_483_647) {
+    throw ConfigurationError.invalidOption(option, "must be at most 2147483647 (about 24.8 days)");
+  }
 }
 
 function positiveInteger(option: string, value: unknown): void {

@@ -16,10 +16,19 @@ let replayCounter = 0;
 
 /** What a replay did. */
 export interface ReplayResult {
-  /** Rows handed to the store (rows already stored are skipped by the store, so this may count some twice). */
+  /** Rows handed to the store in batches it accepted (rows already stored are skipped by the store). */
   readonly rows: number;
   /** Lines skipped because they were not a valid row (a line cut by a crash mid-append, a hand edit…). */
   readonly rejectedLines: number;
+  /** False when `shouldStop` ended the replay early: the file being replayed is kept, whole, for the next one. */
+  readonly complete: boolean;
+}
+
+/** How a replay hands rows over and when it stops. */
+interface ReplayHandlers {
+  insert(rows: ExecutionMetricRow[]): Promise<void>;
+  onProblem(error: unknown): void;
+  shouldStop?(): boolean;
 }
 
 /**
@@ -81,15 +90,19 @@ export class SpillFile {
    * Stores every row waiting in this spill file, in crash leftovers of earlier replays, and in journals of
    * processes that are no longer running; deletes each file once all its rows are stored.
    *
-   * @param insert writes one batch (the recorder's store); when it rejects, the replay stops and the file
-   *   being replayed stays for the next attempt.
-   * @param onProblem receives one error per file that had unusable lines (they are copied to `<spill>.rejected`).
+   * @param insert stores one batch (the recorder's store); when it rejects, the replay stops and the file being
+   *   replayed stays for the next attempt.
+   * @param onProblem receives one error per file that had unusable lines (they are moved to `<spill>.rejected`).
+   * @param shouldStop asked before each batch: true ends the replay there (e.g. on shutdown). The file stopped
+   *   part-way is kept whole: its next replay stores the rest, and the store skips the rows already stored.
    */
   async replay(
     insert: (rows: ExecutionMetricRow[]) => Promise<void>,
     batchSize: number,
     onProblem: (error: unknown) => void,
+    shouldStop?: () => boolean,
   ): Promise<ReplayResult> {
+    const handlers: ReplayHandlers = { insert, onProblem, shouldStop };
     const files = this.leftovers();
     const taken = `${this.path}${REPLAYING_INFIX}${process.pid}-${Date.now()}-${replayCounter++}`;
     try {
@@ -101,9 +114,10 @@ export class SpillFile {
     let rows = 0;
     let rejectedLines = 0;
     for (const file of files) {
-      const result = await this.replayFile(file, insert, batchSize, onProblem);
+      const result = await this.replayFile(file, handlers, batchSize);
       rows += result.rows;
       rejectedLines += result.rejectedLines;
+      if (!result.complete) return { rows, rejectedLines, complete: false };
       try {
         fs.unlinkSync(file);
       } catch (error) {
@@ -111,67 +125,91 @@ export class SpillFile {
         if ((error as NodeJS.ErrnoException).code !== "ENOENT") throw error;
       }
     }
-    return { rows, rejectedLines };
+    return { rows, rejectedLines, complete: true };
   }
 
-  private async replayFile(
-    file: string,
-    insert: (rows: ExecutionMetricRow[]) => Promise<void>,
-    batchSize: number,
-    onProblem: (error: unknown) => void,
-  ): Promise<ReplayResult> {
+  /**
+   * Keeps rows the database refused one by one in `<spill>.rejected`, each line `{ "reason", "line" }` with the
+   * row's JSON as `line`, so that they never block a replay again and a person can look at them.
+   *
+   * @throws StorageError when the file cannot be written.
+   */
+  quarantine(entries: readonly { reason: string; line: string }[]): void {
+    if (entries.length === 0) return;
+    try {
+      fs.appendFileSync(this.rejectedPath, entries.map((entry) => JSON.stringify(entry) + "\n").join(""));
+    } catch (error) {
+      throw new StorageError(`Could not append ${entries.length} refused rows to ${this.rejectedPath}`, error);
+    }
+  }
+
+  /** Where refused rows and unusable lines are kept: `<spill>.rejected`. */
+  get rejectedPath(): string {
+    return `${this.path}${REJECTED_SUFFIX}`;
+  }
+
+  private async replayFile(file: string, handlers: ReplayHandlers, batchSize: number): Promise<ReplayResult> {
     let input: fs.ReadStream;
     try {
       input = fs.createReadStream(file, { encoding: "utf8" });
       await new Promise<void>((resolve, reject) => input.once("open", () => resolve()).once("error", reject));
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { rows: 0, rejectedLines: 0 };
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { rows: 0, rejectedLines: 0, complete: true };
       throw new StorageError(`Could not read the spill file ${file}`, error);
     }
-    const rejected: string[] = [];
+    const rejected: { reason: string; line: string }[] = [];
     let batch: ExecutionMetricRow[] = [];
     let rows = 0;
     let lineNumber = 0;
+    let complete = true;
     const lines = readline.createInterface({ input, crlfDelay: Infinity });
+    const stopped = () => handlers.shouldStop?.() === true;
     try {
       for await (const line of lines) {
         lineNumber++;
         if (line.trim() === "") continue;
-        const row = parseLine(line);
-        if (row === undefined) {
-          rejected.push(line);
+        const parsed = parseLine(line);
+        if (typeof parsed === "string") {
+          rejected.push({ reason: parsed, line });
           continue;
         }
-        batch.push(row);
+        batch.push(parsed);
         if (batch.length >= batchSize) {
-          await insert(batch);
+          if (stopped()) {
+            complete = false;
+            break;
+          }
+          await handlers.insert(batch);
           rows += batch.length;
           batch = [];
         }
       }
-      if (batch.length > 0) {
-        await insert(batch);
-        rows += batch.length;
+      if (complete && batch.length > 0) {
+        if (stopped()) complete = false;
+        else {
+          await handlers.insert(batch);
+          rows += batch.length;
+        }
       }
     } finally {
       lines.close();
       input.destroy();
     }
-    if (rejected.length > 0) {
-      const keptIn = `${this.path}${REJECTED_SUFFIX}`;
+    // A stopped replay keeps its file whole, so its unusable lines are found (and moved) by the next one.
+    if (complete && rejected.length > 0) {
       try {
-        fs.appendFileSync(keptIn, rejected.map((line) => line + "\n").join(""));
+        this.quarantine(rejected);
       } catch {
         // Keeping the unusable lines is a courtesy; the report below still says they were skipped.
       }
-      onProblem(
+      handlers.onProblem(
         new StorageError(
-          `Skipped ${rejected.length} of ${lineNumber} lines of the spill file ${file} that are not valid rows (copied to ${keptIn})`,
-          new Error("unparsable or invalid NDJSON line (a crash while appending cuts the last line)"),
+          `Skipped ${rejected.length} of ${lineNumber} lines of the spill file ${file} that are not valid rows (moved to ${this.rejectedPath})`,
+          new Error(`first reason: ${rejected[0].reason}`),
         ),
       );
     }
-    return { rows, rejectedLines: rejected.length };
+    return { rows, rejectedLines: complete ? rejected.length : 0, complete };
   }
 
   /** Replays left over by a crash, and journals of processes that have ended. */
@@ -211,12 +249,19 @@ function writeAfterCompleteLine(fd: number, text: string): void {
   fs.writeSync(fd, text);
 }
 
-function parseLine(line: string): ExecutionMetricRow | undefined {
+/** The row of a spill line, or why the line is not a valid row. */
+function parseLine(line: string): ExecutionMetricRow | string {
+  let value: unknown;
   try {
-    const value: unknown = JSON.parse(line);
-    return hasStoredRowShape(value) ? value : validateMetricRecord(value);
+    value = JSON.parse(line);
   } catch {
-    return undefined;
+    return "not JSON (a crash while appending cuts the last line)";
+  }
+  if (hasStoredRowShape(value)) return value;
+  try {
+    return validateMetricRecord(value);
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
   }
 }
 

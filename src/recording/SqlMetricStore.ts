@@ -1,72 +1,92 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { DataSource } from "typeorm";
-import {
-  EXECUTION_METRIC_COLUMNS,
-  type ExecutionMetricRow,
-} from "../entities/execution-metric-columns";
+import type { DataSource, QueryRunner } from "typeorm";
+import type { ExecutionMetricRow } from "../entities/execution-metric-columns";
 import { StorageError } from "../errors";
+import { buildInsert, forEachStatement, type WriteDialect } from "./insert-statement";
 import type { MetricStore } from "./MetricStore";
 import { serializeWrite } from "./write-queue";
 
-/** SQLite (≥3.32) binds at most 32,766 variables per statement; PostgreSQL 65,535. */
-const MAX_BOUND_VARIABLES = { sqlite: 32766, postgres: 65535 } as const;
-
 /**
- * Writes rows with hand-built multi-row INSERTs through the DataSource, in one transaction, queued behind
- * any other write on the same DataSource (see serializeWrite).
+ * Writes rows with hand-built multi-row INSERTs through a TypeORM DataSource, in one transaction per call.
  *
- * TypeORM's insert() spends most of its time on per-row entity metadata work (0.39x the raw driver, measured
- * in TOOLING.md); a parameterized statement built once per batch size runs at ~0.9x. Rows whose
- * execution_id is already stored are skipped (ON CONFLICT DO NOTHING), so replays never duplicate.
+ * TypeORM's insert() spends most of its time on per-row entity metadata work (0.39x the raw driver); a
+ * parameterized statement built once per batch size runs at ~0.9x. Rows whose execution_id is already stored
+ * are skipped (ON CONFLICT DO NOTHING), so replays never duplicate.
+ *
+ * The transaction is never TypeORM's `transaction()`: after a failed COMMIT (disk full) TypeORM's sqlite query
+ * runner could stay marked "in a transaction" with its ROLLBACK failure swallowed, and every later write went
+ * into a savepoint that never committed — rows counted as written and lost. Here a failed write is followed
+ * by a ROLLBACK and a proof that the connection is back in autocommit mode before anything else runs on it;
+ * on PostgreSQL each write checks out its own pooled connection, and one that failed is discarded.
+ *
+ * On SQLite the DataSource's one connection is shared, so writes queue behind every other write on it (see
+ * serializeWrite). The recorder of a SQLite file uses {@link DedicatedSqliteStore} instead, which owns its
+ * connection; this store serves `:memory:` databases, users' own DataSources and imports.
  *
  * A SQLite file deleted (or replaced) while open is detected before each write: SQLite itself would go on
  * "committing" into the unlinked file, and those rows would vanish with the process. The write fails
  * instead, so the recorder spills the rows and the next start replays them into the new file.
  */
 export class SqlMetricStore implements MetricStore {
-  private readonly rowsPerStatement: number;
-  private readonly dialect: "sqlite" | "postgres";
+  private readonly dialect: WriteDialect;
   private readonly statements = new Map<number, string>();
-  /** The SQLite file written to, when there is one. */
-  private readonly filePath: string | null;
-  /** Identity (device:inode) of that file at the first write. */
-  private fileIdentity: string | null = null;
+  private readonly file: FileIdentityCheck | null;
 
   constructor(private readonly dataSource: DataSource) {
     this.dialect = dataSource.options.type === "postgres" ? "postgres" : "sqlite";
-    this.rowsPerStatement = Math.floor(MAX_BOUND_VARIABLES[this.dialect] / EXECUTION_METRIC_COLUMNS.length);
-    this.filePath = sqliteFilePath(dataSource);
+    const filePath = sqliteFilePath(dataSource);
+    this.file = filePath === null ? null : new FileIdentityCheck(filePath);
   }
 
   async insert(rows: readonly ExecutionMetricRow[]): Promise<void> {
     if (rows.length === 0) return;
-    await serializeWrite(this.dataSource, () => {
-      this.checkFileIsStillThere();
-      return this.dataSource.transaction(async (manager) => {
-        for (let start = 0; start < rows.length; start += this.rowsPerStatement) {
-          const chunk = rows.slice(start, start + this.rowsPerStatement);
-          await manager.query(this.statementFor(chunk.length), toParameters(chunk, this.dialect));
-        }
-      });
-    });
+    if (this.dialect === "postgres") return this.insertPostgres(rows);
+    await serializeWrite(this.dataSource, () => this.insertSqlite(rows));
   }
 
-  private checkFileIsStillThere(): void {
-    if (this.filePath === null) return;
-    let identity: string | null = null;
+  private async insertSqlite(rows: readonly ExecutionMetricRow[]): Promise<void> {
+    this.file?.check();
+    await this.dataSource.query("BEGIN IMMEDIATE");
     try {
-      const stat = fs.statSync(this.filePath);
-      identity = `${stat.dev}:${stat.ino}`;
-    } catch {
-      // Missing: handled below.
+      await forEachStatement(rows, "sqlite", (n) => this.statementFor(n), (sql, parameters) => this.dataSource.query(sql, parameters));
+      await this.dataSource.query("COMMIT");
+    } catch (error) {
+      await this.restoreAutocommit();
+      throw error;
     }
-    this.fileIdentity ??= identity;
-    if (identity === null || identity !== this.fileIdentity) {
-      throw new StorageError(
-        `The SQLite file ${this.filePath} was deleted or replaced while open`,
-        new Error("writes would go to the unlinked file and be lost; reopen the database (restart the collector) to go on writing"),
-      );
+  }
+
+  /**
+   * After a failed write: roll back (SQLite may already have, e.g. after SQLITE_FULL), then prove that no
+   * transaction is left open — a BEGIN succeeds only in autocommit mode.
+   */
+  private async restoreAutocommit(): Promise<void> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      await this.dataSource.query("ROLLBACK").catch(() => undefined);
+      try {
+        await this.dataSource.query("BEGIN");
+        await this.dataSource.query("ROLLBACK");
+        return;
+      } catch {
+        // Still inside a transaction, or the connection is gone: roll back again.
+      }
+    }
+  }
+
+  private async insertPostgres(rows: readonly ExecutionMetricRow[]): Promise<void> {
+    const runner = this.dataSource.createQueryRunner("master");
+    let failure: unknown;
+    try {
+      await runner.query("BEGIN");
+      await forEachStatement(rows, "postgres", (n) => this.statementFor(n), (sql, parameters) => runner.query(sql, parameters));
+      await runner.query("COMMIT");
+    } catch (error) {
+      failure = error;
+      await runner.query("ROLLBACK").catch(() => undefined);
+      throw error;
+    } finally {
+      await releaseRunner(runner, failure);
     }
   }
 
@@ -80,34 +100,50 @@ export class SqlMetricStore implements MetricStore {
   }
 }
 
-function buildInsert(rowCount: number, dialect: "sqlite" | "postgres"): string {
-  const width = EXECUTION_METRIC_COLUMNS.length;
-  const columns = EXECUTION_METRIC_COLUMNS.map((c) => `"${c.name}"`).join(", ");
-  const tuples: string[] = [];
-  for (let row = 0; row < rowCount; row++) {
-    const slots: string[] = [];
-    for (let col = 0; col < width; col++) slots.push(dialect === "postgres" ? `$${row * width + col + 1}` : "?");
-    tuples.push(`(${slots.join(", ")})`);
+/**
+ * Returns the runner's connection to the pool; after a failure the connection is destroyed instead (pg-pool
+ * does not hand out a client released with an error), so a broken or half-open connection is never reused.
+ */
+async function releaseRunner(runner: QueryRunner, failure: unknown): Promise<void> {
+  const discard = (runner as { releasePostgresConnection?: (error?: unknown) => Promise<void> }).releasePostgresConnection;
+  try {
+    if (failure !== undefined && typeof discard === "function") await discard.call(runner, failure);
+    else await runner.release();
+  } catch {
+    // Releasing a connection that has already died: nothing left to clean.
   }
-  return `INSERT INTO "execution_metrics" (${columns}) VALUES ${tuples.join(", ")} ON CONFLICT ("execution_id") DO NOTHING`;
 }
 
-/** Flattens rows into bound values: JSON arrays as JSON text, booleans as the driver stores them. */
-export function toParameters(rows: readonly ExecutionMetricRow[], dialect: "sqlite" | "postgres"): unknown[] {
-  const values: unknown[] = [];
-  for (const row of rows) {
-    for (const column of EXECUTION_METRIC_COLUMNS) {
-      const value = row[column.name];
-      if (column.kind === "json-array") values.push(JSON.stringify(value ?? []));
-      else if (column.kind === "boolean") values.push(dialect === "sqlite" ? (value ? 1 : 0) : Boolean(value));
-      else values.push(value ?? null);
+/**
+ * Remembers which file (device:inode) a SQLite path named at the first write and refuses later writes when the
+ * path names another file or none.
+ */
+export class FileIdentityCheck {
+  private identity: string | null = null;
+
+  constructor(readonly filePath: string) {}
+
+  /** @throws StorageError when the file was deleted or replaced since the first check. */
+  check(): void {
+    let identity: string | null = null;
+    try {
+      const stat = fs.statSync(this.filePath);
+      identity = `${stat.dev}:${stat.ino}`;
+    } catch {
+      // Missing: handled below.
+    }
+    this.identity ??= identity;
+    if (identity === null || identity !== this.identity) {
+      throw new StorageError(
+        `The SQLite file ${this.filePath} was deleted or replaced while open`,
+        new Error("writes would go to the unlinked file and be lost; reopen the database (restart the collector) to go on writing"),
+      );
     }
   }
-  return values;
 }
 
 /** The absolute path of a file-backed SQLite DataSource, or null (PostgreSQL, :memory:, URI file names). */
-function sqliteFilePath(dataSource: DataSource): string | null {
+export function sqliteFilePath(dataSource: DataSource): string | null {
   const options = dataSource.options as { type: string; database?: unknown };
   if (options.type !== "sqlite" || typeof options.database !== "string") return null;
   const database = options.database;

@@ -80,8 +80,9 @@ function detachSignals(): void {
 
 /**
  * Saves first (synchronously, so a second Ctrl+C or a SIGKILL after the grace period loses nothing), then
- * gives the writes a bounded time to move the saved rows into the database, then re-raises the signal with
- * our handlers gone so the default behaviour (death by the signal, exit code 128+n) is kept. When the
+ * gives the writes a bounded time to move the saved rows into the database, saves again what arrived or is
+ * still in flight, then re-raises the signal with our handlers gone so the default behaviour (death by the
+ * signal, exit code 128+n) is kept. When the
  * application has its own handler for the signal, it decides instead: we do not re-raise.
  */
 async function handleSignal(signal: NodeJS.Signals): Promise<void> {
@@ -96,5 +97,9 @@ async function handleSignal(signal: NodeJS.Signals): Promise<void> {
   });
   await Promise.race([Promise.allSettled(current.map((p) => p.flush())), limit]);
   clearTimeout(timer);
-  if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+  if (process.listenerCount(signal) > 0) return;
+  // Calls that completed during the grace period were queued after the flush began, and a batch may still be
+  // in flight: the process dies by the signal without an exit event, so this is their last chance.
+  for (const participant of participants) participant.saveSync();
+  process.kill(process.pid, signal);
 }

@@ -29,7 +29,7 @@ describe("SpillFile", () => {
     spill.append(makeRows(2, 0, 3));
     expect(readFileSync(spill.path, "utf8").split("\n").filter(Boolean)).toHaveLength(5);
     const result = await spill.replay(insert, 2, (e) => problems.push(e));
-    expect(result).toEqual({ rows: 5, rejectedLines: 0 });
+    expect(result).toEqual({ rows: 5, rejectedLines: 0, complete: true });
     expect([...stored.values()]).toEqual(makeRows(5));
     expect(readdirSync(dir)).toEqual([]);
   });
@@ -40,11 +40,12 @@ describe("SpillFile", () => {
     appendFileSync(spill.path, cut); // the crash: no newline
     spill.append([makeRow(3)]);
     const result = await spill.replay(insert, 10, (e) => problems.push(e));
-    expect(result).toEqual({ rows: 3, rejectedLines: 1 });
+    expect(result).toEqual({ rows: 3, rejectedLines: 1, complete: true });
     expect([...stored.keys()]).toEqual([makeRow(0), makeRow(1), makeRow(3)].map((r) => r.execution_id));
     expect(problems).toHaveLength(1);
     expect(problems[0]).toBeInstanceOf(StorageError);
-    expect(readFileSync(`${spill.path}.rejected`, "utf8")).toBe(cut + "\n");
+    const kept = readFileSync(`${spill.path}.rejected`, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+    expect(kept).toEqual([{ reason: expect.stringMatching(/not JSON/), line: cut }]);
   });
 
   it("keeps the file when the store fails mid-replay, and the next replay stores every row once", async () => {
@@ -97,7 +98,7 @@ describe("SpillFile", () => {
   it("refuses a line that parses but is not a valid row", async () => {
     writeFileSync(spill.path, JSON.stringify({ ...makeRow(0), status: "exploded" }) + "\n" + JSON.stringify(makeRow(1)) + "\n");
     const result = await spill.replay(insert, 10, (e) => problems.push(e));
-    expect(result).toEqual({ rows: 1, rejectedLines: 1 });
+    expect(result).toEqual({ rows: 1, rejectedLines: 1, complete: true });
   });
 
   it("reports an append it cannot make as a StorageError", () => {
