@@ -82,19 +82,75 @@ export class ConfigurationError extends SkillMetricsError {
     );
   }
 
+  /**
+   * create() was called inside a worker thread. Refused because ending a worker (`worker.terminate()`, or
+   * `process.exit()` inside it) while node-sqlite3 has work in flight aborts the whole process, and a
+   * terminated worker gets no exit event in which to save its queued rows.
+   */
+  static workerThread(): ConfigurationError {
+    return new ConfigurationError(
+      "ExecutionMetricsCollector.create() cannot run inside a worker thread: ending a worker while the database " +
+        "driver has work in flight aborts the whole process, and a terminated worker cannot save its queued rows. " +
+        "Record from the main thread (post each worker's results to it with postMessage and record them there), " +
+        "or run the work in child processes, each with its own collector.",
+    );
+  }
+
   static closed(): ConfigurationError {
     return new ConfigurationError("The collector has been shut down; create a new one to go on recording.");
   }
 }
 
-/** A database operation failed; `cause` holds the driver's error and `code` its code when it had one. */
+/**
+ * A database operation failed; `cause` holds the driver's error (TypeORM's QueryFailedError, pg's or sqlite3's
+ * own), `code` the cause's `code` when it had one (`"SQLITE_BUSY"`, `"ECONNREFUSED"`, `"53300"`, …) and
+ * `sqlState` the PostgreSQL SQLSTATE when the failure came from the server.
+ */
 export class StorageError extends SkillMetricsError {
   readonly code: string | undefined;
+  /**
+   * The five-character PostgreSQL SQLSTATE of the failure (`"53300"` too many connections, `"57P01"` backend
+   * terminated by an administrator, `"57014"` statement timeout, `"08006"` connection failure, …), read from
+   * the cause, its `driverError` (TypeORM's QueryFailedError) or a nested `cause`; undefined when the failure
+   * carries none (a refused or dropped connection, a client-side timeout, SQLite).
+   */
+  readonly sqlState: string | undefined;
 
   constructor(message: string, cause: unknown) {
     super(`${message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
     this.code = (cause as { code?: string } | null)?.code;
+    this.sqlState = findSqlState(cause);
   }
+
+  /**
+   * The error to give a caller for a failed database operation: `error` itself when it already is a
+   * SkillMetricsError, else a StorageError whose message starts with `what` (e.g. "Reading the skill profiles
+   * failed") and whose `cause` is the driver's error.
+   */
+  static wrap(error: unknown, what: string): SkillMetricsError {
+    return error instanceof SkillMetricsError ? error : new StorageError(what, error);
+  }
+}
+
+/**
+ * A SQLSTATE is five digits or upper-case letters, and every one PostgreSQL defines holds at least one digit
+ * (errcodes.txt): that tells them from Node's five-letter errno codes such as EPIPE or EBUSY.
+ */
+const SQLSTATE = /^(?=.*[0-9])[0-9A-Z]{5}$/;
+
+/** The first SQLSTATE-shaped `code` on the error, its `driverError` or its chain of causes (at most 8 deep). */
+function findSqlState(error: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  const pending: unknown[] = [error];
+  while (pending.length > 0 && seen.size < 8) {
+    const candidate = pending.shift();
+    if (candidate === null || typeof candidate !== "object" || seen.has(candidate)) continue;
+    seen.add(candidate);
+    const { code, driverError, cause } = candidate as { code?: unknown; driverError?: unknown; cause?: unknown };
+    if (typeof code === "string" && SQLSTATE.test(code)) return code;
+    pending.push(driverError, cause);
+  }
+  return undefined;
 }
 
 function describe(value: unknown): string {
