@@ -24,7 +24,8 @@ export { REDACTION_FAILED_TEXT } from "./tracking/ExecutionSink";
 
 // Recording
 export type { RecorderOptions } from "./recording/RecorderOptions";
-export type { RecorderStats } from "./recording/Recorder";
+export type { RecorderStats, ShutdownOptions } from "./recording/Recorder";
+export { RepeatedProblemsError } from "./recording/ErrorReporter";
 
 // Data model and database
 export { ExecutionMetric } from "./entities/ExecutionMetric.entity";

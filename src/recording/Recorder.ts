@@ -32,6 +32,8 @@ export interface RecorderStats {
   readonly dropped: number;
   /** Rows the database refused one by one (a constraint or type fault), kept in `<spill>.rejected`. */
   readonly rejected: number;
+  /** Times the onError handler threw or returned a promise that rejected (contained, never thrown on). */
+  readonly handlerFailures: number;
 }
 
 /** Options of {@link Recorder.shutdown}. */
@@ -128,7 +130,7 @@ export class Recorder implements ExecutionSink {
 
   /** A snapshot of the counters. */
   get stats(): RecorderStats {
-    return { ...this.counts };
+    return { ...this.counts, handlerFailures: this.errors.handlerFailures };
   }
 
   /**

@@ -42,7 +42,7 @@ describe("Recorder (store boundary)", () => {
     expect(store.rows.size).toBe(1050);
     expect(Math.max(...store.batchSizes)).toBe(100);
     expect(store.batchSizes.reduce((a, b) => a + b, 0)).toBe(1050);
-    expect(r.stats).toEqual({ submitted: 1050, written: 1050, spilled: 0, replayed: 0, dropped: 0, rejected: 0 });
+    expect(r.stats).toEqual({ submitted: 1050, written: 1050, spilled: 0, replayed: 0, dropped: 0, rejected: 0, handlerFailures: 0 });
     expect(errors).toEqual([]);
   });
 
@@ -99,7 +99,7 @@ describe("Recorder (store boundary)", () => {
     await r.flush();
     expect(store.rows.size).toBe(130);
     expect(spillFiles()).toEqual([]);
-    expect(r.stats).toEqual({ submitted: 130, written: 10, spilled: 120, replayed: 120, dropped: 0, rejected: 0 });
+    expect(r.stats).toEqual({ submitted: 130, written: 10, spilled: 120, replayed: 120, dropped: 0, rejected: 0, handlerFailures: 0 });
   });
 
   it("replays waiting rows on an explicit flush() even when nothing new was queued", async () => {
