@@ -1,5 +1,5 @@
 import { spawn } from "node:child_process";
-import { chmodSync, readdirSync, unlinkSync } from "node:fs";
+import { chmodSync, existsSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import * as sqlite3 from "sqlite3";
 import { createDataSource, openDatabase } from "../../../src/database/data-source";
@@ -179,5 +179,60 @@ describe("Recorder + SqlMetricStore on a real SQLite file", () => {
     } finally {
       await reopened.destroy();
     }
+  });
+});
+
+describe("write path faults on a real SQLite file", () => {
+  let db: TempDatabase;
+  const errors: unknown[] = [];
+
+  beforeEach(async () => {
+    db = await createTempDatabase();
+    errors.length = 0;
+  });
+
+  afterEach(async () => {
+    await db.cleanup();
+  });
+
+  // The bug: TypeORM's transaction() left its shared query runner marked "in a transaction" after SQLITE_FULL,
+  // so every later write went into a savepoint that never committed: resolved, counted, and lost.
+  it("after SQLITE_FULL on the DataSource's shared connection, later writes really commit", async () => {
+    const store = new SqlMetricStore(db.dataSource);
+    await store.insert(makeRows(100));
+    const [{ page_count }] = await db.dataSource.query("PRAGMA page_count");
+    await db.dataSource.query(`PRAGMA max_page_count = ${page_count}`);
+    await expect(store.insert(makeRows(2000, 1))).rejects.toThrow(/SQLITE_FULL/);
+    await db.dataSource.query("PRAGMA max_page_count = 1073741823");
+    for (let part = 2; part < 5; part++) await store.insert(makeRows(100, part));
+    expect(await countRows(db.path)).toEqual({ rows: 400, ids: 400 });
+  });
+
+  it("a row the database refuses is quarantined alone; the rest of its batch is stored and counted", async () => {
+    // A real refusal by SQLite itself (SQLITE_CONSTRAINT) for a row that passes validation.
+    await db.dataSource.query(
+      `CREATE TRIGGER refuse_poison BEFORE INSERT ON execution_metrics WHEN NEW.skill_id = 'poison'
+       BEGIN SELECT RAISE(ABORT, 'poison row refused'); END`,
+    );
+    const spillPath = `${db.path}.spill.ndjson`;
+    const r = new Recorder(new SqlMetricStore(db.dataSource), {
+      spillPath,
+      batchSize: 500,
+      flushIntervalMillis: 60_000,
+      onError: (e) => errors.push(e),
+    });
+    const rows = makeRows(500);
+    rows[137] = { ...rows[137], skill_id: "poison" };
+    rows[401] = { ...rows[401], skill_id: "poison" };
+    for (const row of rows) r.submit(row);
+    await r.flush();
+    await r.shutdown();
+    expect(await countRows(db.path)).toEqual({ rows: 498, ids: 498 });
+    expect(r.stats).toMatchObject({ submitted: 500, written: 498, rejected: 2, spilled: 0, dropped: 0 });
+    const kept = readFileSync(`${spillPath}.rejected`, "utf8").trim().split("\n").map((line) => JSON.parse(line));
+    expect(kept.map((entry) => JSON.parse(entry.line).execution_id)).toEqual([rows[137].execution_id, rows[401].execution_id]);
+    expect(kept.every((entry) => /poison row refused/.test(entry.reason))).toBe(true);
+    expect(errors.filter((e) => /refused 2 metric row/.test(String((e as Error).message)))).toHaveLength(1);
+    expect(existsSync(spillPath)).toBe(false);
   });
 });
