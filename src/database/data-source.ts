@@ -25,7 +25,45 @@ export interface DatabaseOptions {
   dataSource?: DataSource | DataSourceOptions;
   /** How long SQLite waits for another process's write lock, in milliseconds. Default 5000. */
   busyTimeoutMillis?: number;
+  /**
+   * PostgreSQL by `url` only: how long opening a connection may take (TCP connect, TLS, authentication) and how
+   * long a query waits for a free pooled connection when all `poolSize` are busy, in milliseconds (pg's
+   * `connectionTimeoutMillis`). Default 10,000; 0 waits without limit. A server that is down, unreachable or
+   * frozen then fails the operation instead of hanging it.
+   */
+  connectTimeoutMillis?: number;
+  /**
+   * PostgreSQL by `url` only: the server cancels any statement of these connections that runs longer
+   * (`statement_timeout`, sent at connect; the statement fails with SQLSTATE 57014 and the connection stays
+   * usable). Waiting for a lock counts. Default 60,000; 0 sends nothing, so the server's own setting applies.
+   */
+  statementTimeoutMillis?: number;
+  /**
+   * PostgreSQL by `url` only: the client-side bound on one statement, in milliseconds (pg's `query_timeout`).
+   * Unlike `statementTimeoutMillis` it also fires when the server does not answer at all (host gone, network
+   * cut, server process frozen). The connection is then closed and never returned to the pool: pg itself would
+   * leave the timed-out statement running on it and hand it to the next query. Default
+   * `statementTimeoutMillis` + 10,000 (70,000), so the server's own, cleaner cancel normally comes first;
+   * 0 (also the default when `statementTimeoutMillis` is 0) for no client-side bound.
+   */
+  queryTimeoutMillis?: number;
+  /**
+   * PostgreSQL by `url` only: at most this many connections are open at once (pg's pool `max`); the recorder
+   * writes on one, queries and exports take others. Default 10. Idle connections close after 10 s.
+   */
+  poolSize?: number;
 }
+
+/** The defaults of the PostgreSQL connection options of {@link DatabaseOptions}. */
+export const DEFAULT_POSTGRES_OPTIONS = {
+  connectTimeoutMillis: 10_000,
+  statementTimeoutMillis: 60_000,
+  /** Added to statementTimeoutMillis for the default queryTimeoutMillis. */
+  queryTimeoutGraceMillis: 10_000,
+  poolSize: 10,
+  /** TCP keepalive probes start after a connection has been idle this long. */
+  keepAliveInitialDelayMillis: 30_000,
+} as const;
 
 /**
  * Builds (without initializing) the DataSource that options describe: the user's own, PostgreSQL by URL, or
@@ -39,13 +77,29 @@ export function createDataSource(options: DatabaseOptions = {}): DataSource {
     if (!/^postgres(ql)?:\/\//.test(url)) {
       throw ConfigurationError.invalidOption("url", `expected a postgres:// or postgresql:// URL, got "${url}"`);
     }
+    const limits = resolvePostgresLimits(options);
+    const pg = loadPg();
     return new DataSource({
       type: "postgres",
       url,
       entities: SKILL_METRICS_ENTITIES,
       migrations: SKILL_METRICS_MIGRATIONS,
       synchronize: false,
-      driver: loadPg(),
+      driver: pg,
+      connectTimeoutMS: limits.connectTimeoutMillis,
+      poolSize: limits.poolSize,
+      // Handed to pg's Pool and each Client. statement_timeout and query_timeout are only sent/armed when not 0.
+      extra: {
+        connectionTimeoutMillis: limits.connectTimeoutMillis,
+        max: limits.poolSize,
+        statement_timeout: limits.statementTimeoutMillis,
+        query_timeout: limits.queryTimeoutMillis,
+        // Detects a dead peer (host gone, connection cut by a firewall) on idle connections; a frozen server's
+        // kernel still answers the probes, which is what query_timeout is for.
+        keepAlive: true,
+        keepAliveInitialDelayMillis: DEFAULT_POSTGRES_OPTIONS.keepAliveInitialDelayMillis,
+        Client: discardingClient(pg),
+      },
     });
   }
   const busyTimeout = options.busyTimeoutMillis ?? 5000;
@@ -94,6 +148,106 @@ function loadPg(): unknown {
     if ((error as NodeJS.ErrnoException)?.code === "MODULE_NOT_FOUND") throw ConfigurationError.pgMissing(error);
     throw error;
   }
+}
+
+/** The PostgreSQL connection limits with defaults applied. */
+interface PostgresLimits {
+  connectTimeoutMillis: number;
+  statementTimeoutMillis: number;
+  queryTimeoutMillis: number;
+  poolSize: number;
+}
+
+/** Node's timers cannot wait longer (they fire after 1 ms instead); statement_timeout is an int too. */
+const MAX_TIMEOUT_MILLIS = 2_147_483_647;
+
+/**
+ * Applies the defaults of the PostgreSQL options and checks them, before anything connects.
+ *
+ * @throws ConfigurationError naming the option and the rule it breaks.
+ */
+function resolvePostgresLimits(options: DatabaseOptions): PostgresLimits {
+  const millis = (name: keyof DatabaseOptions, fallback: number): number => {
+    const value = options[name] ?? fallback;
+    if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > MAX_TIMEOUT_MILLIS) {
+      throw ConfigurationError.invalidOption(
+        name,
+        `must be a whole number of milliseconds from 0 (no limit) to ${MAX_TIMEOUT_MILLIS}, got ${describeValue(value)}`,
+      );
+    }
+    return value;
+  };
+  const connectTimeoutMillis = millis("connectTimeoutMillis", DEFAULT_POSTGRES_OPTIONS.connectTimeoutMillis);
+  const statementTimeoutMillis = millis("statementTimeoutMillis", DEFAULT_POSTGRES_OPTIONS.statementTimeoutMillis);
+  const queryTimeoutMillis = millis(
+    "queryTimeoutMillis",
+    statementTimeoutMillis === 0
+      ? 0
+      : Math.min(statementTimeoutMillis + DEFAULT_POSTGRES_OPTIONS.queryTimeoutGraceMillis, MAX_TIMEOUT_MILLIS),
+  );
+  const poolSize = options.poolSize ?? DEFAULT_POSTGRES_OPTIONS.poolSize;
+  if (typeof poolSize !== "number" || !Number.isInteger(poolSize) || poolSize < 1) {
+    throw ConfigurationError.invalidOption("poolSize", `must be a whole number ≥ 1, got ${describeValue(poolSize)}`);
+  }
+  return { connectTimeoutMillis, statementTimeoutMillis, queryTimeoutMillis, poolSize };
+}
+
+function describeValue(value: unknown): string {
+  return typeof value === "number" ? String(value) : (JSON.stringify(value) ?? String(value));
+}
+
+/** pg's "Query read timeout" error: query_timeout expired before the server answered. */
+const QUERY_READ_TIMEOUT = "Query read timeout";
+
+interface PgClientLike {
+  query(...args: unknown[]): unknown;
+  connection?: { stream?: { destroy(error?: Error): void } };
+  _queryable?: boolean;
+}
+
+/**
+ * pg's Client, except that a statement failing with "Query read timeout" closes the connection.
+ *
+ * When query_timeout expires, pg (8.x, lib/client.js) rejects the query but leaves it running on the
+ * connection, which stays "queryable": TypeORM releases it to the pool without an error, so the next query
+ * (the ROLLBACK of the failed write, or another caller's statement) queues behind one the server may never
+ * answer — or, if the ROLLBACK was dropped from the queue by its own timeout, runs inside the abandoned
+ * transaction. Destroying the socket instead fails everything queued on it at once, and marking the client
+ * unqueryable (pg's own flag, which pg-pool reads on release) keeps the pool from handing it out again.
+ */
+function discardingClient(pg: unknown): unknown {
+  const Base = (pg as { Client: new (config: unknown) => PgClientLike }).Client;
+  class DiscardingClient extends Base {
+    override query(...args: unknown[]): unknown {
+      const last = args.length - 1;
+      if (typeof args[last] === "function") {
+        const callback = args[last] as (error: unknown, ...rest: unknown[]) => void;
+        args[last] = (error: unknown, ...rest: unknown[]) => {
+          if (isReadTimeout(error)) this.discard();
+          callback(error, ...rest);
+        };
+        return super.query(...args);
+      }
+      const result = super.query(...args);
+      if (result instanceof Promise) {
+        return result.catch((error: unknown) => {
+          if (isReadTimeout(error)) this.discard();
+          throw error;
+        });
+      }
+      return result;
+    }
+
+    private discard(): void {
+      this._queryable = false;
+      this.connection?.stream?.destroy();
+    }
+  }
+  return DiscardingClient;
+}
+
+function isReadTimeout(error: unknown): boolean {
+  return error instanceof Error && error.message === QUERY_READ_TIMEOUT;
 }
 
 /** PostgreSQL advisory-lock key that serializes migrations across processes ("skm" in ASCII). */
