@@ -101,6 +101,26 @@ describe("SpillFile", () => {
     expect(result).toEqual({ rows: 1, rejectedLines: 1, complete: true });
   });
 
+  it("refuses damaged lines whose values break the rules though their shape is right, and stores the good row", async () => {
+    const good = makeRow(0);
+    const damaged = [
+      { ...makeRow(1), execution_id: "not-a-uuid-at-all" },
+      { ...makeRow(2), started_at: "2026-13-45T99:99:99.999Z" },
+      { ...makeRow(3), total_duration_ms: -5 },
+      { ...makeRow(4), user_satisfaction: 99 },
+      { ...makeRow(5), completed_at: "2026-11-27T11:59:59.999Z" }, // before started_at
+      { ...makeRow(6), completed_at: null }, // finished without completed_at
+    ].map((row) => JSON.stringify(row));
+    writeFileSync(spill.path, [JSON.stringify(good), ...damaged].join("\n") + "\n");
+    const result = await spill.replay(insert, 100, (e) => problems.push(e));
+    expect(result).toMatchObject({ rows: 1, rejectedLines: damaged.length });
+    expect([...stored.values()]).toEqual([good]);
+    expect(problems).toHaveLength(1);
+    // Each kept line is `{ reason, line }` with the line as it was.
+    const kept = readFileSync(`${spill.path}.rejected`, "utf8").trim().split("\n").map((line) => JSON.parse(line) as { line: string });
+    expect(kept.map((entry) => entry.line)).toEqual(damaged);
+  });
+
   it("reports an append it cannot make as a StorageError", () => {
     const blocked = new SpillFile(dir); // a directory, not a file
     expect(() => blocked.append([makeRow(0)])).toThrow(StorageError);
