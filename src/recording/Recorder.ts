@@ -30,7 +30,10 @@ export interface RecorderStats {
   readonly replayed: number;
   /** Rows lost: no spill file configured, or the spill file itself could not be written. */
   readonly dropped: number;
-  /** Rows the database refused one by one (a constraint or type fault), kept in `<spill>.rejected`. */
+  /**
+   * Rows kept in `<spill>.rejected` instead of stored: refused by the database one by one (a constraint or type
+   * fault), or spill lines a replay found invalid (cut by a crash, edited by hand).
+   */
   readonly rejected: number;
   /** Times the onError handler threw or returned a promise that rejected (contained, never thrown on). */
   readonly handlerFailures: number;
@@ -375,6 +378,7 @@ export class Recorder implements ExecutionSink {
         (error) => this.errors.report(error),
         () => this.state !== "open",
       );
+      this.counts.rejected += result.rejectedLines;
       if (!result.complete) this.spillPending = true;
       return result.rows;
     } catch (error) {
