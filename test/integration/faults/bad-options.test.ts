@@ -41,8 +41,16 @@ describe("fault: an invalid option given to create()", () => {
     async (option, value) => {
       const dir = mkdtempSync(join(tmpdir(), "skill-metrics-bad-options-"));
       dirs.push(dir);
-      const { ended } = runChild(CHILD, [dir, option, JSON.stringify(value)], { timeoutMillis: 15_000 });
+      let resultAt = 0;
+      const { ended } = runChild(CHILD, [dir, option, JSON.stringify(value)], {
+        timeoutMillis: 30_000,
+        onLine: (line) => {
+          if (line.startsWith("result ")) resultAt = Date.now();
+        },
+      });
       const done = await ended;
+      // From its last line to its end: nothing the refused create() left open may keep the process alive.
+      const endedAfterResult = resultAt === 0 ? -1 : Date.now() - resultAt;
       // Ends by itself, successfully: not killed by the parent's timeout.
       expect({ timedOut: done.timedOut, code: done.code, signal: done.signal, stderr: done.stderr }).toEqual({
         timedOut: false,
@@ -51,12 +59,16 @@ describe("fault: an invalid option given to create()", () => {
         stderr: "",
       });
       const result = taggedJson<Result>(done.stdout, "result");
-      console.log(`bad-options ${option}=${JSON.stringify(value)}: ${JSON.stringify(result)} (${done.millis} ms)`);
+      console.log(
+        `bad-options ${option}=${JSON.stringify(value)}: ${JSON.stringify(result)} (process ${done.millis} ms, ended ${endedAfterResult} ms after its result)`,
+      );
+      expect(endedAfterResult).toBeGreaterThanOrEqual(0);
+      expect(endedAfterResult).toBeLessThan(5000);
       expect(result).toMatchObject({ outcome: "rejected", name: "ConfigurationError", isConfigurationError: true });
       expect(result.message).toContain(option);
       expect(result.files).toEqual([]);
       expect(result.after).toEqual(result.before);
     },
-    30_000,
+    60_000,
   );
 });
