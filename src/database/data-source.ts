@@ -199,14 +199,21 @@ function describeValue(value: unknown): string {
 /** pg's "Query read timeout" error: query_timeout expired before the server answered. */
 const QUERY_READ_TIMEOUT = "Query read timeout";
 
+/** How long a closing connection waits for the server to close its side before the socket is destroyed. */
+const END_GRACE_MILLIS = 1000;
+
 interface PgClientLike {
   query(...args: unknown[]): unknown;
-  connection?: { stream?: { destroy(error?: Error): void } };
+  end(...args: unknown[]): unknown;
+  connection?: {
+    stream?: { destroyed?: boolean; destroy(error?: Error): void; once(event: "close", listener: () => void): unknown };
+  };
   _queryable?: boolean;
 }
 
 /**
- * pg's Client, except that a statement failing with "Query read timeout" closes the connection.
+ * pg's Client, except that a statement failing with "Query read timeout" closes the connection, and that
+ * closing a connection never waits for the server longer than END_GRACE_MILLIS.
  *
  * When query_timeout expires, pg (8.x, lib/client.js) rejects the query but leaves it running on the
  * connection, which stays "queryable": TypeORM releases it to the pool without an error, so the next query
@@ -236,6 +243,21 @@ function discardingClient(pg: unknown): unknown {
         });
       }
       return result;
+    }
+
+    /**
+     * Closing sends Terminate and half-closes the socket, then waits for the server to close its side: a
+     * frozen server never does, and the open socket (FIN-WAIT-2) would keep the process from exiting after
+     * shutdown() returned. After END_GRACE_MILLIS the socket is destroyed; the timer does not hold the process.
+     */
+    override end(...args: unknown[]): unknown {
+      const stream = this.connection?.stream;
+      if (stream && !stream.destroyed) {
+        const timer = setTimeout(() => stream.destroy(), END_GRACE_MILLIS);
+        timer.unref();
+        stream.once("close", () => clearTimeout(timer));
+      }
+      return super.end(...args);
     }
 
     private discard(): void {

@@ -172,6 +172,15 @@ class Writer {
     return done;
   }
 
+  /** True once the child has exited, false if it has not within `millis`. */
+  async exitedWithin(millis: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    return Promise.race([
+      this.exited.then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), millis))),
+    ]).finally(() => clearTimeout(timer));
+  }
+
   kill(): void {
     if (this.child.exitCode === null) this.child.kill("SIGKILL");
   }
@@ -303,7 +312,7 @@ describePrivateCluster("faults that must not lose a row", () => {
     await expectEveryOracleIdOnce(where, done);
   }, 90_000);
 
-  it("(c) server frozen (SIGSTOP): shutdown({ timeoutMillis: 2000 }) returns, and after thawing nothing is lost", async () => {
+  it("(c) server frozen (SIGSTOP): shutdown({ timeoutMillis: 2000 }) returns, the process exits, and after thawing nothing is lost", async () => {
     const where = await prepare("c");
     // writeTimeoutMillis far beyond the test: only shutdown()'s own deadline can end the write stuck on the server.
     const writer = startWriter(where, { shutdownTimeoutMillis: 2000, writeTimeoutMillis: 120_000 });
@@ -314,6 +323,10 @@ describePrivateCluster("faults that must not lose a row", () => {
       // Thaw only once the child has reported: shutdown() must return while the server is still frozen.
       const done = await writer.finish(async (report) => {
         expect(report.shutdownMillis).toBeLessThan(6000);
+        // …and the process can then exit, server still frozen: no socket to it is left open (a closed pg
+        // connection waits for the server's side of the close, forever here). 20 s is a generous wait, far
+        // below the 70 s client-side query timeout that would otherwise end the last one.
+        expect(await writer.exitedWithin(20_000)).toBe(true);
         cluster.thaw();
       });
       expect(done.stats.dropped).toBe(0);
