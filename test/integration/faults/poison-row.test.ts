@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import * as sqlite3 from "sqlite3";
 import {
   assertBuilt,
   type CollectorLike,
@@ -18,12 +19,10 @@ const { makeRow } = require("../../fixtures-scripts/make-row.js") as {
 };
 
 /**
- * Fault: a row the DATABASE refuses although it has the row shape. `api_calls_cost_usd: null` passes the
- * spill file's line check (hasStoredRowShape lets null through for every column but the required ones,
- * booleans and arrays) and SQLite refuses it: "NOT NULL constraint failed: execution_metrics.api_calls_cost_usd".
- * Before the change, the whole batch holding it failed on every replay, for ever: 600 good rows blocked by one.
- * After: the good rows are stored, the poison row is quarantined in `<spill>.rejected` as
- * `{ "reason": …, "line": <original JSON> }`, and a second start does not replay it again.
+ * Fault: a poison row in a spilled batch. Before the change, a row that had the row shape but that SQLite
+ * refused (`api_calls_cost_usd: null`: NOT NULL) failed the whole batch holding it on every replay, for ever:
+ * 600 good rows blocked by one. After: the good rows are stored, the poison row is quarantined in
+ * `<spill>.rejected` as `{ "reason": …, "line": <original JSON> }`, and a second start does not replay it.
  */
 const RUN = 0x0b;
 const GOOD = 600;
@@ -54,53 +53,88 @@ describe("fault: a poison row in the spill file, and an overflowing cost through
     return c;
   }
 
-  it("600 good rows are stored, the poison row is quarantined with its reason, and never replayed again", async () => {
-    const database = join(dir, "metrics.db");
-    const spillPath = `${database}.spill.ndjson`;
-    const good = Array.from({ length: GOOD }, (_unused, i) => makeRow(i, RUN, { skill_id: "poison_test" }));
-    const poison = makeRow(GOOD, RUN, { skill_id: "poison_test", api_calls_cost_usd: null });
-    const lines = good.map((row) => JSON.stringify(row));
-    lines.splice(POISON_AT, 0, JSON.stringify(poison));
-    writeFileSync(spillPath, lines.join("\n") + "\n");
+  /** Adds a trigger that refuses one skill's rows: a refusal by the database itself, whatever the SDK checks. */
+  function addRefusingTrigger(database: string, skillId: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const db = new sqlite3.Database(database, (openError) => {
+        if (openError) return reject(openError);
+        db.exec(
+          `CREATE TRIGGER refuse_poison BEFORE INSERT ON execution_metrics WHEN NEW.skill_id = '${skillId}' ` +
+            `BEGIN SELECT RAISE(ABORT, 'poison row refused by the database'); END;`,
+          (error) => db.close(() => (error ? reject(error) : resolve())),
+        );
+      });
+    });
+  }
 
-    // The first start: create() replays, flush() finishes whatever create() left.
-    const first = await start(database);
-    await first.flush();
-    const firstStats = { ...first.stats };
-    await first.shutdown({ timeoutMillis: 10_000 });
-    const report = compareWithOracle(good.map((row) => row.execution_id as string), await storedIdCounts(database));
-    const rejectedPath = `${spillPath}.rejected`;
-    const rejectedText = existsSync(rejectedPath) ? readFileSync(rejectedPath, "utf8") : "";
-    console.log(
-      `poison-row: stats ${JSON.stringify(firstStats)}; rejected file: ${JSON.stringify(rejectedText.slice(0, 300))}; ` +
-        `errors: ${errors.slice(0, 3).join(" | ")}`,
-    );
+  /**
+   * Two poison rows. "line check": api_calls_cost_usd null has the row's shape; before the change it went to
+   * SQLite, which refused it (NOT NULL) and with it every replay of the file. The spill line check now applies
+   * the entity's rules and refuses it before any write. "database": a row that passes every check of the SDK
+   * and that the database itself refuses — with the line check complete, no column constraint of the schema is
+   * left for such a row to break (SQLite enforces no lengths or types), so a trigger refuses it, as a user's
+   * own constraint or trigger would.
+   */
+  it.each([
+    ["line check", { api_calls_cost_usd: null }, /api_calls_cost_usd/],
+    ["database", { skill_id: "poison_db" }, /poison row refused by the database/],
+  ] as const)(
+    "poison row refused by the %s: the 600 good rows are stored, the poison row is quarantined with its reason, and never replayed again",
+    async (kind, overrides, reason) => {
+      const database = join(dir, "metrics.db");
+      const spillPath = `${database}.spill.ndjson`;
+      if (kind === "database") {
+        // The database must exist to hold the trigger: a first start creates and migrates it.
+        await (await start(database)).shutdown({ timeoutMillis: 10_000 });
+        await addRefusingTrigger(database, "poison_db");
+      }
+      const good = Array.from({ length: GOOD }, (_unused, i) => makeRow(i, RUN, { skill_id: "poison_test" }));
+      const poison = makeRow(GOOD, RUN, { skill_id: "poison_test", ...overrides });
+      const lines = good.map((row) => JSON.stringify(row));
+      lines.splice(POISON_AT, 0, JSON.stringify(poison));
+      writeFileSync(spillPath, lines.join("\n") + "\n");
 
-    expectEveryOracleIdOnce(report);
-    expect(report.notInOracle).toBe(0); // the poison row is not stored
-    expect(await countRows(database)).toBe(GOOD);
-    const rejectedLines = rejectedText.split("\n").filter((line) => line.length > 0);
-    expect(rejectedLines).toHaveLength(1);
-    const quarantined = JSON.parse(rejectedLines[0]) as { reason?: unknown; line?: unknown };
-    expect(typeof quarantined.reason).toBe("string");
-    expect(quarantined.reason).toMatch(/NOT NULL|constraint/i);
-    expect(typeof quarantined.line).toBe("string");
-    expect(JSON.parse(quarantined.line as string)).toEqual(poison);
-    // Nothing is left to replay: no spill file, no replay leftovers.
-    expect(readdirSync(dir).filter((name) => name.includes(".spill.ndjson") && !name.endsWith(".rejected"))).toEqual([]);
-    expect(firstStats).toMatchObject({ replayed: GOOD, rejected: 1, dropped: 0 });
-    expect(errors.some((text) => /NOT NULL|constraint|rejected|quarantin/i.test(text))).toBe(true);
+      // The first start: create() replays, flush() finishes whatever create() left.
+      errors.length = 0;
+      const first = await start(database);
+      await first.flush();
+      const firstStats = { ...first.stats };
+      await first.shutdown({ timeoutMillis: 10_000 });
+      const report = compareWithOracle(good.map((row) => row.execution_id as string), await storedIdCounts(database));
+      const rejectedPath = `${spillPath}.rejected`;
+      const rejectedText = existsSync(rejectedPath) ? readFileSync(rejectedPath, "utf8") : "";
+      console.log(
+        `poison-row (${kind}): stats ${JSON.stringify(firstStats)}; rejected file: ${JSON.stringify(rejectedText.slice(0, 200))}; ` +
+          `errors: ${errors.slice(0, 3).join(" | ").slice(0, 600)}`,
+      );
 
-    // The second start replays nothing and does not quarantine the poison row twice.
-    errors.length = 0;
-    const second = await start(database);
-    await second.flush();
-    const secondStats = { ...second.stats };
-    await second.shutdown({ timeoutMillis: 10_000 });
-    expect(secondStats).toMatchObject({ replayed: 0, rejected: 0 });
-    expect(readFileSync(rejectedPath, "utf8")).toBe(rejectedText);
-    expect(await countRows(database)).toBe(GOOD);
-  }, 60_000);
+      expectEveryOracleIdOnce(report);
+      expect(report.notInOracle).toBe(0); // the poison row is not stored
+      expect(await countRows(database)).toBe(GOOD);
+      const rejectedLines = rejectedText.split("\n").filter((line) => line.length > 0);
+      expect(rejectedLines).toHaveLength(1);
+      const quarantined = JSON.parse(rejectedLines[0]) as { reason?: unknown; line?: unknown };
+      expect(typeof quarantined.reason).toBe("string");
+      expect(quarantined.reason).toMatch(reason);
+      expect(typeof quarantined.line).toBe("string");
+      expect(JSON.parse(quarantined.line as string)).toEqual(poison);
+      // Nothing is left to replay: no spill file, no replay leftovers.
+      expect(readdirSync(dir).filter((name) => name.includes(".spill.ndjson") && !name.endsWith(".rejected"))).toEqual([]);
+      expect(firstStats).toMatchObject({ replayed: GOOD, rejected: 1, dropped: 0 });
+      expect(errors.some((text) => reason.test(text))).toBe(true);
+
+      // The second start replays nothing and does not quarantine the poison row twice.
+      errors.length = 0;
+      const second = await start(database);
+      await second.flush();
+      const secondStats = { ...second.stats };
+      await second.shutdown({ timeoutMillis: 10_000 });
+      expect(secondStats).toMatchObject({ replayed: 0, rejected: 0 });
+      expect(readFileSync(rejectedPath, "utf8")).toBe(rejectedText);
+      expect(await countRows(database)).toBe(GOOD);
+    },
+    60_000,
+  );
 
   it("recordApiCall({ costUsd: 1e308 }) twice in one call: 1e308 stored, the second refused and reported, exports are valid JSON", async () => {
     const database = join(dir, "metrics.db");
