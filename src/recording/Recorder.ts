@@ -92,6 +92,8 @@ export class Recorder implements ExecutionSink {
   private inFlight: readonly ExecutionMetricRow[] | null = null;
   /** A write that missed its deadline and has not settled yet: the store is not sent more until it does. */
   private stalledWrite: Promise<unknown> | null = null;
+  /** The replay of the spill file that is running, if one is. */
+  private replayRun: Promise<number> | null = null;
   private chain: Promise<unknown> = Promise.resolve();
   private timer: NodeJS.Timeout | undefined;
   private overflowScheduled = false;
@@ -186,22 +188,26 @@ export class Recorder implements ExecutionSink {
    * spill file. Write failures are reported, not thrown. When the write succeeds, or when nothing was queued,
    * rows waiting in the spill file are replayed too (and a replay already running is waited for).
    */
-  flush(): Promise<void> {
-    return this.enqueue(() => this.drain(true));
+  async flush(): Promise<void> {
+    const stored = await this.enqueue(() => this.drain());
+    if (!stored || this.state !== "open") return;
+    if (this.spillPending || this.replayRun !== null) {
+      await this.startReplay().catch((error: unknown) => this.errors.report(error));
+    }
   }
 
   /**
    * Stores the rows of the spill file, of replays a crash interrupted, and of journals left by processes that
    * have ended; deletes each file once its rows are stored. Call it on start (the collector does, without
-   * waiting for it). A shutdown stops it at the next batch; the rest waits for the next start.
+   * waiting for it). Its batches take turns with the batches of new rows, so recording goes on meanwhile. A
+   * shutdown stops it at the next batch; the rest waits for the next start. One replay runs at a time: a call
+   * while one runs returns that one.
    *
    * @returns the number of rows stored from those files.
    * @throws StorageError when the database refuses them; the files are kept for the next attempt.
    */
   replaySpill(): Promise<number> {
-    const run = this.chain.then(() => this.replay());
-    this.chain = run.catch(() => undefined);
-    return run;
+    return this.startReplay();
   }
 
   /**
@@ -226,8 +232,10 @@ export class Recorder implements ExecutionSink {
     this.timer = undefined;
     const finished = (async () => {
       // Rows may still arrive while closing (calls finishing): write until the queue stays empty.
-      do await this.enqueue(() => this.drain(false));
+      do await this.enqueue(() => this.drain());
       while (this.queue.length > 0 || this.overflow.length > 0);
+      // A replay that is running stops at its next batch (shouldStop): wait for it to put its file back.
+      await this.replayRun?.catch(() => undefined);
     })();
     const timedOut = await settleWithin(finished, timeoutMillis);
     if (timedOut) {
@@ -251,15 +259,22 @@ export class Recorder implements ExecutionSink {
     return this.state === "closed" || this.state === "exited";
   }
 
-  private enqueue(task: () => Promise<void>): Promise<void> {
+  /** Runs `task` after every write queued before it: the one place that orders writes. */
+  private enqueue<T>(task: () => Promise<T>): Promise<T> {
     const run = this.chain.then(task);
-    this.chain = run;
+    this.chain = run.catch(() => undefined);
     return run;
   }
 
-  private async drain(replayAfter: boolean): Promise<void> {
+  /**
+   * Writes what is queued now.
+   *
+   * @returns true when a write succeeded or nothing was owed: the moment to replay the spill file.
+   */
+  private async drain(): Promise<boolean> {
     this.earlyFlushScheduled = false;
-    if (this.hasEnded()) return;
+    if (this.hasEnded()) return false;
+    let stored = false;
     try {
       this.spillOverflow();
       const owed = this.queue.length;
@@ -274,36 +289,27 @@ export class Recorder implements ExecutionSink {
           succeeded = true;
         } catch (error) {
           // Rows of a batch cut off by exit or a shutdown deadline were already saved synchronously.
-          if (this.hasEnded()) return;
+          if (this.hasEnded()) return false;
           // The database is unavailable: spill the rest of what this flush owes without trying each batch.
           const rest = this.queue.splice(0, Math.min(remaining, this.queue.length));
           remaining = 0;
-          this.errors.report(
-            new StorageError(
-              `Writing ${batch.length + rest.length} metric rows failed; ` +
-                (this.spill ? `they were saved to ${this.spill.path} and will be replayed` : "they were dropped (no spill file)"),
-              error,
-            ),
-          );
-          this.keepAfterFailure([...batch, ...rest]);
+          const rows = [...batch, ...rest];
+          const keptIn = this.keepAfterFailure(rows);
+          this.errors.report(new StorageError(`Writing ${rows.length} metric rows failed; ${keptIn}`, error));
         } finally {
           this.inFlight = null;
         }
       }
       this.resetJournal();
-      if (replayAfter && (succeeded || owed === 0) && this.spillPending && this.state === "open") {
-        try {
-          await this.replay();
-        } catch (error) {
-          this.errors.report(error);
-        }
-      }
+      stored = succeeded || owed === 0;
     } catch (error) {
       this.errors.report(error);
     }
-    if (this.state !== "open") return;
-    if (this.queue.length >= this.options.batchSize) this.scheduleEarlyFlush();
-    else if (this.queue.length > 0) this.ensureTimer();
+    if (this.state === "open") {
+      if (this.queue.length >= this.options.batchSize) this.scheduleEarlyFlush();
+      else if (this.queue.length > 0) this.ensureTimer();
+    }
+    return stored;
   }
 
   /**
@@ -368,12 +374,25 @@ export class Recorder implements ExecutionSink {
     );
   }
 
+  /** The running replay, or a new one. */
+  private startReplay(): Promise<number> {
+    if (this.replayRun !== null) return this.replayRun;
+    const run = this.replay();
+    this.replayRun = run;
+    const done = () => {
+      if (this.replayRun === run) this.replayRun = null;
+    };
+    run.then(done, done);
+    return run;
+  }
+
   private async replay(): Promise<number> {
     if (this.spill === null) return 0;
     this.spillPending = false;
     try {
       const result = await this.spill.replay(
-        (rows) => this.write(rows, (count) => (this.counts.replayed += count)),
+        // Each batch takes its turn in the write order, so new rows are written between replay batches.
+        (rows) => this.enqueue(() => this.write(rows, (count) => (this.counts.replayed += count))),
         this.options.batchSize,
         (error) => this.errors.report(error),
         () => this.state !== "open",
@@ -389,16 +408,23 @@ export class Recorder implements ExecutionSink {
     }
   }
 
-  /** After a failed write: to the spill file; if that fails too, back into the queue as far as it has room. */
-  private keepAfterFailure(rows: ExecutionMetricRow[]): void {
-    if (this.spill !== null && this.trySpill(rows)) return;
+  /**
+   * After a failed write: to the spill file; if that fails too, back into the queue as far as it has room.
+   *
+   * @returns where the rows went, for the report.
+   */
+  private keepAfterFailure(rows: ExecutionMetricRow[]): string {
     if (this.spill === null) {
       this.counts.dropped += rows.length;
-      return;
+      return "they were dropped (no spill file)";
     }
+    if (this.trySpill(rows)) return `they were saved to ${this.spill.path} and will be replayed`;
     const room = Math.max(0, this.options.maxQueueSize - this.queue.length);
     this.queue.unshift(...rows.slice(0, room));
-    this.counts.dropped += Math.max(0, rows.length - room);
+    const lost = Math.max(0, rows.length - room);
+    this.counts.dropped += lost;
+    return `the spill file could not take them either: ${rows.length - lost} were kept in the queue for the next write` +
+      (lost > 0 ? `, ${lost} were dropped (the queue is full)` : "");
   }
 
   /** Spills rows or counts them as dropped, reporting either failure; true when they were spilled. */

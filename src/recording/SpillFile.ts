@@ -9,6 +9,8 @@ import { hasStoredRowShape, validateMetricRecord } from "../validation/validate-
 const REPLAYING_INFIX = ".replaying-";
 /** Infix of a sync-spill journal: `<spill>.journal-<pid>`. */
 const JOURNAL_INFIX = ".journal-";
+/** Suffix of the file that says how many lines of a stopped replay are done: `<spill>.replaying-….done`. */
+const PROGRESS_SUFFIX = ".done";
 /** Suffix of the file that keeps spill lines a replay could not use, for a human to look at. */
 const REJECTED_SUFFIX = ".rejected";
 
@@ -20,7 +22,7 @@ export interface ReplayResult {
   readonly rows: number;
   /** Lines skipped because they were not a valid row (a line cut by a crash mid-append, a hand edit…). */
   readonly rejectedLines: number;
-  /** False when `shouldStop` ended the replay early: the file being replayed is kept, whole, for the next one. */
+  /** False when `shouldStop` ended the replay early: the file is kept, with a note of how far it got, for the next one. */
   readonly complete: boolean;
 }
 
@@ -94,7 +96,7 @@ export class SpillFile {
    *   replayed stays for the next attempt.
    * @param onProblem receives one error per file that had unusable lines (they are moved to `<spill>.rejected`).
    * @param shouldStop asked before each batch: true ends the replay there (e.g. on shutdown). The file stopped
-   *   part-way is kept whole: its next replay stores the rest, and the store skips the rows already stored.
+   *   part-way is kept, with a note of how far it got: its next replay resumes there.
    */
   async replay(
     insert: (rows: ExecutionMetricRow[]) => Promise<void>,
@@ -148,6 +150,11 @@ export class SpillFile {
     return `${this.path}${REJECTED_SUFFIX}`;
   }
 
+  /**
+   * Replays one file. A replay that stops early (shutdown, or the database failing) writes how many lines are
+   * done to `<file>.done` — every line up to there stored or quarantined — so the next replay of the file
+   * resumes there instead of sending a backlog's first part again.
+   */
   private async replayFile(file: string, handlers: ReplayHandlers, batchSize: number): Promise<ReplayResult> {
     let input: fs.ReadStream;
     try {
@@ -157,59 +164,77 @@ export class SpillFile {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return { rows: 0, rejectedLines: 0, complete: true };
       throw new StorageError(`Could not read the spill file ${file}`, error);
     }
-    const rejected: { reason: string; line: string }[] = [];
+    const progressPath = `${file}${PROGRESS_SUFFIX}`;
+    const alreadyDone = readProgress(progressPath);
+    const rejected: { reason: string; line: string; lineNumber: number }[] = [];
     let batch: ExecutionMetricRow[] = [];
     let rows = 0;
     let lineNumber = 0;
-    let complete = true;
+    let doneThrough = alreadyDone;
+    let complete = false;
+    let moved = 0;
     const lines = readline.createInterface({ input, crlfDelay: Infinity });
     const stopped = () => handlers.shouldStop?.() === true;
+    const insertBatch = async () => {
+      await handlers.insert(batch);
+      rows += batch.length;
+      batch = [];
+      doneThrough = lineNumber;
+    };
     try {
-      for await (const line of lines) {
-        lineNumber++;
-        if (line.trim() === "") continue;
-        const parsed = parseLine(line);
-        if (typeof parsed === "string") {
-          rejected.push({ reason: parsed, line });
-          continue;
-        }
-        batch.push(parsed);
-        if (batch.length >= batchSize) {
-          if (stopped()) {
-            complete = false;
-            break;
+      read: {
+        for await (const line of lines) {
+          lineNumber++;
+          if (lineNumber <= alreadyDone || line.trim() === "") continue;
+          const parsed = parseLine(line);
+          if (typeof parsed === "string") {
+            rejected.push({ reason: parsed, line, lineNumber });
+            continue;
           }
-          await handlers.insert(batch);
-          rows += batch.length;
-          batch = [];
+          batch.push(parsed);
+          if (batch.length >= batchSize) {
+            if (stopped()) break read;
+            await insertBatch();
+          }
         }
-      }
-      if (complete && batch.length > 0) {
-        if (stopped()) complete = false;
-        else {
-          await handlers.insert(batch);
-          rows += batch.length;
+        if (batch.length > 0) {
+          if (stopped()) break read;
+          await insertBatch();
         }
+        doneThrough = lineNumber;
+        complete = true;
       }
     } finally {
       lines.close();
       input.destroy();
+      // Unusable lines up to the point reached are moved now; later ones are found again by the next replay.
+      const reached = rejected.filter((entry) => entry.lineNumber <= doneThrough);
+      this.moveRejectedLines(reached, file, lineNumber, handlers);
+      moved = reached.length;
+      if (!complete && doneThrough > alreadyDone) writeProgress(progressPath, doneThrough);
     }
-    // A stopped replay keeps its file whole, so its unusable lines are found (and moved) by the next one.
-    if (complete && rejected.length > 0) {
-      try {
-        this.quarantine(rejected);
-      } catch {
-        // Keeping the unusable lines is a courtesy; the report below still says they were skipped.
-      }
-      handlers.onProblem(
-        new StorageError(
-          `Skipped ${rejected.length} of ${lineNumber} lines of the spill file ${file} that are not valid rows (moved to ${this.rejectedPath})`,
-          new Error(`first reason: ${rejected[0].reason}`),
-        ),
-      );
+    if (complete) removeIfPresent(progressPath);
+    return { rows, rejectedLines: moved, complete };
+  }
+
+  private moveRejectedLines(
+    entries: readonly { reason: string; line: string }[],
+    file: string,
+    linesRead: number,
+    handlers: ReplayHandlers,
+  ): void {
+    if (entries.length === 0) return;
+    try {
+      this.quarantine(entries.map(({ reason, line }) => ({ reason, line })));
+    } catch {
+      // Keeping the unusable lines is a courtesy; the report below still says they were skipped.
     }
-    return { rows, rejectedLines: complete ? rejected.length : 0, complete };
+    handlers.onProblem(
+      new StorageError(
+        `Skipped ${entries.length} of ${linesRead} lines of the spill file ${file} that are not valid rows (moved to ${this.rejectedPath})`,
+        new Error(`first reason: ${entries[0].reason}`),
+      ),
+    );
   }
 
   /** Replays left over by a crash, and journals of processes that have ended. */
@@ -227,7 +252,7 @@ export class SpillFile {
       if (!name.startsWith(base)) continue;
       const rest = name.slice(base.length);
       if (rest.startsWith(REPLAYING_INFIX)) {
-        found.push(path.join(directory, name));
+        if (!rest.endsWith(PROGRESS_SUFFIX)) found.push(path.join(directory, name));
       } else if (rest.startsWith(JOURNAL_INFIX)) {
         const pid = Number(rest.slice(JOURNAL_INFIX.length));
         // A live process's journal holds rows that process still has queued: leave it to that process.
@@ -262,6 +287,34 @@ function parseLine(line: string): ExecutionMetricRow | string {
     return validateMetricRecord(value);
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** Lines of a stopped replay already done (0 when there is no readable progress file). */
+function readProgress(progressPath: string): number {
+  try {
+    const value = Number(fs.readFileSync(progressPath, "utf8").trim());
+    return Number.isSafeInteger(value) && value > 0 ? value : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Records progress atomically; failing to is harmless (the next replay starts over, and the store skips). */
+function writeProgress(progressPath: string, linesDone: number): void {
+  try {
+    fs.writeFileSync(`${progressPath}.tmp`, String(linesDone));
+    fs.renameSync(`${progressPath}.tmp`, progressPath);
+  } catch {
+    // See above.
+  }
+}
+
+function removeIfPresent(file: string): void {
+  try {
+    fs.unlinkSync(file);
+  } catch {
+    // Absent already.
   }
 }
 

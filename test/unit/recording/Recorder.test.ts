@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ConfigurationError, StorageError } from "../../../src/errors";
 import { Recorder } from "../../../src/recording/Recorder";
+import { SpillFile } from "../../../src/recording/SpillFile";
 import { makeRow, makeRows } from "./make-row";
 import { MemoryStore } from "./MemoryStore";
 
@@ -100,6 +101,22 @@ describe("Recorder (store boundary)", () => {
     expect(store.rows.size).toBe(130);
     expect(spillFiles()).toEqual([]);
     expect(r.stats).toEqual({ submitted: 130, written: 10, spilled: 120, replayed: 120, dropped: 0, rejected: 0, handlerFailures: 0 });
+  });
+
+  it("writes new rows between the batches of a replay that is running: a backlog does not hold up recording", async () => {
+    const store = new MemoryStore();
+    new SpillFile(spillPath).append(makeRows(3000, 1));
+    const r = recorder(store, { batchSize: 100 });
+    const replay = r.replaySpill();
+    while (store.rows.size === 0) await new Promise((resolve) => setImmediate(resolve));
+    const fresh = makeRows(100, 2);
+    for (const row of fresh) r.submit(row);
+    while (!fresh.every((row) => store.rows.has(row.execution_id))) await new Promise((resolve) => setImmediate(resolve));
+    expect(store.rows.size).toBeLessThan(3100);
+    expect(await replay).toBe(3000);
+    expect(store.rows.size).toBe(3100);
+    expect(store.maxConcurrent).toBe(1);
+    expect(r.stats).toMatchObject({ written: 100, replayed: 3000 });
   });
 
   it("replays waiting rows on an explicit flush() even when nothing new was queued", async () => {

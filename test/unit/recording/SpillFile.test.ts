@@ -59,9 +59,34 @@ describe("SpillFile", () => {
     expect(stored.size).toBe(4);
     expect(spill.hasPendingRows()).toBe(true);
     const result = await spill.replay(insert, 4, (e) => problems.push(e));
-    expect(result.rows).toBe(10);
+    // It resumes after the 4 rows the first replay stored, instead of sending them again.
+    expect(result.rows).toBe(6);
     expect(stored.size).toBe(10);
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it("a replay stopped part-way resumes where it stopped; unusable lines before that point are moved once", async () => {
+    const rows = makeRows(10);
+    writeFileSync(spill.path, [...rows.slice(0, 3).map((r) => JSON.stringify(r)), "{cut", ...rows.slice(3).map((r) => JSON.stringify(r)), "also bad"].join("\n") + "\n");
+    let batches = 0;
+    const first = await spill.replay(insert, 4, (e) => problems.push(e), () => batches++ >= 1);
+    expect(first).toEqual({ rows: 4, rejectedLines: 1, complete: false });
+    expect(stored.size).toBe(4);
+    const sent: string[] = [];
+    const second = await spill.replay(
+      async (batch) => {
+        sent.push(...batch.map((r) => r.execution_id));
+        await insert(batch);
+      },
+      4,
+      (e) => problems.push(e),
+    );
+    expect(second).toEqual({ rows: 6, rejectedLines: 1, complete: true });
+    expect(sent).toEqual(rows.slice(4).map((r) => r.execution_id));
+    expect(stored.size).toBe(10);
+    const kept = readFileSync(`${spill.path}.rejected`, "utf8").trim().split("\n").map((line) => JSON.parse(line).line);
+    expect(kept).toEqual(["{cut", "also bad"]);
+    expect(readdirSync(dir).filter((name) => !name.endsWith(".rejected"))).toEqual([]);
   });
 
   it("does not lose rows spilled while a replay runs", async () => {
