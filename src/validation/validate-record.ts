@@ -107,7 +107,12 @@ export function entityToRow(entity: ExecutionMetric): ExecutionMetricRow {
 }
 
 function toIssues(error: ClassValidatorError): ValidationIssue[] {
-  const field = COLUMN_BY_PROPERTY.get(error.property)?.name ?? error.property;
+  const column = COLUMN_BY_PROPERTY.get(error.property);
+  const field = column?.name ?? error.property;
+  // A missing value fails every rule of its column; "must not be less than 0" would not say what is wrong.
+  if ((error.value === null || error.value === undefined) && column && !column.rules.nullable) {
+    return [{ field, value: error.value ?? null, rule: "isDefined", message: `${field} is required and must not be null` }];
+  }
   const constraints = error.constraints ?? {};
   const rules = Object.keys(constraints);
   // class-validator reports the rules in declaration order; a missing value fails them all, the first says why.
