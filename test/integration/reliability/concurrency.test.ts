@@ -88,7 +88,7 @@ describe("concurrency: many processes and async workers, one SQLite file", () =>
         executions: WORKERS * PER_WORKER,
         errors: 0,
         errorMessages: [],
-        stats: { submitted: WORKERS * PER_WORKER, written: WORKERS * PER_WORKER, spilled: 0, replayed: 0, dropped: 0 },
+        stats: { submitted: WORKERS * PER_WORKER, written: WORKERS * PER_WORKER, spilled: 0, replayed: 0, dropped: 0, rejected: 0, handlerFailures: 0 },
       });
     }
 
