@@ -13,11 +13,11 @@ import { ConfigurationError, SkillMetricsError, StorageError } from "./errors";
 import type { ExportDestination } from "./export/export-destination";
 import type { ExportFilter } from "./export/metric-filter";
 import { settleWithin } from "./recording/deadline";
-import { DedicatedSqliteStore } from "./recording/DedicatedSqliteStore";
 import type { MetricStore } from "./recording/MetricStore";
 import { DEFAULT_SHUTDOWN_TIMEOUT_MILLIS, Recorder, type RecorderStats, type ShutdownOptions } from "./recording/Recorder";
 import { checkMillis, type RecorderOptions, resolveRecorderOptions } from "./recording/RecorderOptions";
 import { SqlMetricStore, sqliteFilePath } from "./recording/SqlMetricStore";
+import { WorkerSqliteStore } from "./recording/writer/WorkerSqliteStore";
 import {
   type CsvExportOptions,
   type ExportResult,
@@ -363,15 +363,16 @@ export class ExecutionMetricsCollector {
 }
 
 /**
- * The recorder's store: a connection of its own for a SQLite file (so its transactions never mix with the
- * application's on the DataSource), else the DataSource (PostgreSQL's pool, or a `:memory:` database, which
- * cannot be opened twice).
+ * The recorder's store: for a SQLite file, a writer thread with a connection of its own (the application's
+ * thread only hands batches over, and the recorder's transactions never mix with the application's on the
+ * DataSource); else the DataSource on this thread (PostgreSQL's pool, or a `:memory:` database, which cannot be
+ * opened twice).
  */
 function recorderStoreFor(dataSource: DataSource, options: CollectorOptions): MetricStore {
-  const file = sqliteFilePath(dataSource);
-  if (file === null) return new SqlMetricStore(dataSource);
-  const busyTimeout = (dataSource.options as { busyTimeout?: number }).busyTimeout ?? options.busyTimeoutMillis ?? 5000;
-  return new DedicatedSqliteStore(file, busyTimeout);
+  const filePath = sqliteFilePath(dataSource);
+  if (filePath === null) return new SqlMetricStore(dataSource);
+  const busyTimeoutMillis = (dataSource.options as { busyTimeout?: number }).busyTimeout ?? options.busyTimeoutMillis ?? 5000;
+  return new WorkerSqliteStore({ filePath, busyTimeoutMillis });
 }
 
 /** A spill file beside a SQLite file; for :memory: none; for a server, in the working directory. */

@@ -10,6 +10,11 @@ export interface MetricStore {
    * once the transaction has committed, and a failed write leaves nothing open that a later write could join.
    */
   insert(rows: readonly ExecutionMetricRow[]): Promise<void>;
+  /**
+   * True when insert() may be called again before earlier calls settle: the store then runs the writes one after
+   * the other itself (a writer thread does). Otherwise the recorder hands over one batch at a time.
+   */
+  readonly pipelined?: boolean;
   /** Releases what the store holds (its own connection), after the writes already queued. Optional. */
   close?(): Promise<void>;
 }

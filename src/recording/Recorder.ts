@@ -58,6 +58,15 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 10_000;
  */
 type RecorderState = "open" | "closing" | "closed" | "exited";
 
+/** A batch handed to the store and not yet settled. */
+interface HandedBatch {
+  readonly rows: readonly ExecutionMetricRow[];
+  /** A replay's batch: its rows stay in the spill file until the replay is done. */
+  readonly fromSpill: boolean;
+  /** Spilled synchronously already (exit, signal, shutdown deadline): a late outcome changes nothing. */
+  saved: boolean;
+}
+
 /** A write that did not settle within writeTimeoutMillis. */
 class WriteTimeoutError extends Error {
   readonly code = "WRITE_TIMEOUT";
@@ -88,16 +97,37 @@ export class Recorder implements ExecutionSink {
   private queue: ExecutionMetricRow[] = [];
   /** Rows that found the queue full, appended to the spill file together on the next tick. */
   private overflow: ExecutionMetricRow[] = [];
-  /** The batch being written: on exit, a signal or a shutdown deadline it is spilled too, since it may never commit. */
-  private inFlight: readonly ExecutionMetricRow[] | null = null;
+  /**
+   * Batches handed to the store and not yet settled: on exit, a signal or a shutdown deadline their rows are
+   * spilled too, since they may never commit.
+   */
+  private readonly handed = new Set<HandedBatch>();
+  /** Rows of the queue's batches in `handed` (replay batches' rows stay in their file and are not counted). */
+  private handedRows = 0;
+  /** One promise per handed batch, settled (never rejecting) when its write has: what flush() waits for. */
+  private readonly unsettled = new Set<Promise<void>>();
+  /** Resolved at the next settle of a handed batch. */
+  private settleSignal: { promise: Promise<void>; resolve(): void } | null = null;
+  /** Rows that ever left the queue (handed over or spilled): how flush() knows its rows are on their way. */
+  private rowsLeftQueue = 0;
+  /** Rows ever put into the queue. */
+  private rowsQueued = 0;
+  /** A write failed since the last flush began: later full batches wait for the next flush to try again. */
+  private unavailable = false;
+  /** Since the last failure no write succeeded: hand over one batch at a time until one does. */
+  private probing = false;
+  /** Failed queue writes so far: a flush replays the spill file only if none failed meanwhile. */
+  private failures = 0;
+  /** The last write failure, for the report of rows spilled without trying. */
+  private lastFailure: unknown = undefined;
   /** A write that missed its deadline and has not settled yet: the store is not sent more until it does. */
   private stalledWrite: Promise<unknown> | null = null;
   /** The replay of the spill file that is running, if one is. */
   private replayRun: Promise<number> | null = null;
-  private chain: Promise<unknown> = Promise.resolve();
+  /** Batches the store takes at once: all (pipelined, it orders them itself) or one. */
+  private readonly maxHanded: number;
   private timer: NodeJS.Timeout | undefined;
   private overflowScheduled = false;
-  private earlyFlushScheduled = false;
   private spillPending: boolean;
   private shutdownPromise: Promise<void> | undefined;
 
@@ -109,6 +139,7 @@ export class Recorder implements ExecutionSink {
     options?: RecorderOptions,
   ) {
     this.options = resolveRecorderOptions(options);
+    this.maxHanded = store.pipelined === true ? Number.POSITIVE_INFINITY : 1;
     this.errors = new ErrorReporter(this.options.onError);
     this.spill = this.options.spillPath === null ? null : new SpillFile(this.options.spillPath);
     this.journal =
@@ -164,15 +195,17 @@ export class Recorder implements ExecutionSink {
           this.errors.report(error);
         }
       }
-      if (this.queue.length >= this.options.maxQueueSize) {
+      if (this.queue.length + this.handedRows >= this.options.maxQueueSize) {
         this.overflow.push(row);
         if (this.overflow.length >= this.options.batchSize) this.spillOverflow();
         else this.scheduleOverflowSpill();
         return;
       }
       this.queue.push(row);
-      if (this.queue.length >= this.options.batchSize) this.scheduleEarlyFlush();
-      else this.ensureTimer();
+      this.rowsQueued++;
+      // A full batch is handed over now, not on a later tick: a synchronous loop keeps the writer busy.
+      if (this.queue.length >= this.options.batchSize) this.handOverQueued(false);
+      if (this.queue.length > 0) this.ensureTimer();
     } catch (error) {
       this.errors.report(error);
     }
@@ -189,8 +222,9 @@ export class Recorder implements ExecutionSink {
    * rows waiting in the spill file are replayed too (and a replay already running is waited for).
    */
   async flush(): Promise<void> {
-    const stored = await this.enqueue(() => this.drain());
-    if (!stored || this.state !== "open") return;
+    const failuresBefore = this.failures;
+    await this.writeQueued();
+    if (this.failures !== failuresBefore || this.state !== "open") return;
     if (this.spillPending || this.replayRun !== null) {
       await this.startReplay().catch((error: unknown) => this.errors.report(error));
     }
@@ -232,14 +266,14 @@ export class Recorder implements ExecutionSink {
     this.timer = undefined;
     const finished = (async () => {
       // Rows may still arrive while closing (calls finishing): write until the queue stays empty.
-      do await this.enqueue(() => this.drain());
+      do await this.writeQueued();
       while (this.queue.length > 0 || this.overflow.length > 0);
       // A replay that is running stops at its next batch (shouldStop): wait for it to put its file back.
       await this.replayRun?.catch(() => undefined);
     })();
     const timedOut = await settleWithin(finished, timeoutMillis);
     if (timedOut) {
-      const unwritten = (this.inFlight?.length ?? 0) + this.queue.length + this.overflow.length;
+      const unwritten = this.handedRows + this.queue.length + this.overflow.length;
       this.errors.report(
         new StorageError(
           `shutdown() reached its deadline (${timeoutMillis} ms) with ${unwritten} rows not committed`,
@@ -259,57 +293,108 @@ export class Recorder implements ExecutionSink {
     return this.state === "closed" || this.state === "exited";
   }
 
-  /** Runs `task` after every write queued before it: the one place that orders writes. */
-  private enqueue<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.chain.then(task);
-    this.chain = run.catch(() => undefined);
-    return run;
-  }
-
   /**
-   * Writes what is queued now.
-   *
-   * @returns true when a write succeeded or nothing was owed: the moment to replay the spill file.
+   * Hands over every row queued before the call (partial batches too) and waits until those writes, and every
+   * write handed over before, have settled: committed, or spilled after a failure.
    */
-  private async drain(): Promise<boolean> {
-    this.earlyFlushScheduled = false;
-    if (this.hasEnded()) return false;
-    let stored = false;
+  private async writeQueued(): Promise<void> {
+    // A flush tries the database again after a failure.
+    this.unavailable = false;
     try {
       this.spillOverflow();
-      const owed = this.queue.length;
-      let remaining = owed;
-      let succeeded = false;
-      while (remaining > 0 && this.queue.length > 0) {
-        const batch = this.queue.splice(0, Math.min(this.options.batchSize, remaining));
-        remaining -= batch.length;
-        this.inFlight = batch;
-        try {
-          await this.write(batch, (count) => (this.counts.written += count));
-          succeeded = true;
-        } catch (error) {
-          // Rows of a batch cut off by exit or a shutdown deadline were already saved synchronously.
-          if (this.hasEnded()) return false;
-          // The database is unavailable: spill the rest of what this flush owes without trying each batch.
-          const rest = this.queue.splice(0, Math.min(remaining, this.queue.length));
-          remaining = 0;
-          const rows = [...batch, ...rest];
-          const keptIn = this.keepAfterFailure(rows);
-          this.errors.report(new StorageError(`Writing ${rows.length} metric rows failed; ${keptIn}`, error));
-        } finally {
-          this.inFlight = null;
-        }
-      }
-      this.resetJournal();
-      stored = succeeded || owed === 0;
     } catch (error) {
       this.errors.report(error);
     }
-    if (this.state === "open") {
-      if (this.queue.length >= this.options.batchSize) this.scheduleEarlyFlush();
-      else if (this.queue.length > 0) this.ensureTimer();
+    const target = this.rowsQueued;
+    for (;;) {
+      this.handOverQueued(true);
+      if (this.rowsLeftQueue >= target || this.hasEnded()) break;
+      // Nothing in flight to wait for: what is left could not move (its spill failed); the next flush retries.
+      if (this.handed.size === 0) break;
+      await this.nextSettle();
     }
-    return stored;
+    await Promise.all([...this.unsettled]);
+  }
+
+  /**
+   * Hands queued rows to the store in batches: full batches only, or (`all`) partial ones too. Synchronous,
+   * so that a batch filled inside a synchronous loop reaches a pipelined store at once. After a failure, full
+   * batches wait for the next flush; a flush (`all`) spills them instead of waiting.
+   */
+  private handOverQueued(all: boolean): void {
+    while (this.queue.length > 0 && (all || this.queue.length >= this.options.batchSize)) {
+      if (this.unavailable || this.stalledWrite !== null) {
+        if (!all) return;
+        const rows = this.queue.splice(0);
+        this.rowsLeftQueue += rows.length;
+        const keptIn = this.keepAfterFailure(rows);
+        this.errors.report(
+          new StorageError(`Writing ${rows.length} metric rows failed; ${keptIn}`, this.lastFailure ?? new Error("an earlier write is hung")),
+        );
+        return;
+      }
+      if (this.handed.size >= (this.probing ? 1 : this.maxHanded)) return;
+      const rows = this.queue.splice(0, this.options.batchSize);
+      this.rowsLeftQueue += rows.length;
+      void this.handOver({ rows, fromSpill: false, saved: false }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Writes one batch through {@link write} and keeps track of it until it settles. A failed batch from the
+   * queue is spilled (unless exit or a deadline saved it already); a failed replay batch is left to the
+   * replay, whose file still holds it.
+   */
+  private handOver(batch: HandedBatch): Promise<void> {
+    this.handed.add(batch);
+    if (!batch.fromSpill) this.handedRows += batch.rows.length;
+    const written = this.write(batch.rows, (count) => {
+      if (batch.saved) return;
+      if (batch.fromSpill) this.counts.replayed += count;
+      else this.counts.written += count;
+    });
+    const settled = written.then(
+      () => {
+        this.probing = false;
+      },
+      (error: unknown) => {
+        if (batch.fromSpill || batch.saved || this.hasEnded()) return;
+        this.failures++;
+        this.unavailable = true;
+        this.probing = true;
+        this.lastFailure = error;
+        const keptIn = this.keepAfterFailure([...batch.rows]);
+        this.errors.report(new StorageError(`Writing ${batch.rows.length} metric rows failed; ${keptIn}`, error));
+      },
+    );
+    const done = settled.then(() => {
+      this.handed.delete(batch);
+      if (!batch.fromSpill) this.handedRows -= batch.rows.length;
+      this.unsettled.delete(done);
+      this.resetJournal();
+      if (!this.hasEnded()) this.handOverQueued(false);
+      const signal = this.settleSignal;
+      this.settleSignal = null;
+      signal?.resolve();
+    });
+    this.unsettled.add(done);
+    return written;
+  }
+
+  /** Resolves when the next handed batch settles. */
+  private nextSettle(): Promise<void> {
+    if (this.settleSignal === null) {
+      let resolve!: () => void;
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.settleSignal = { promise, resolve };
+    }
+    return this.settleSignal.promise;
+  }
+
+  /** Writes one replay batch when the store has room for it (after the queue's full batches). */
+  private async writeReplayBatch(rows: readonly ExecutionMetricRow[]): Promise<void> {
+    while (this.handed.size >= (this.probing ? 1 : this.maxHanded)) await this.nextSettle();
+    await this.handOver({ rows, fromSpill: true, saved: false });
   }
 
   /**
@@ -391,8 +476,8 @@ export class Recorder implements ExecutionSink {
     this.spillPending = false;
     try {
       const result = await this.spill.replay(
-        // Each batch takes its turn in the write order, so new rows are written between replay batches.
-        (rows) => this.enqueue(() => this.write(rows, (count) => (this.counts.replayed += count))),
+        // Each batch takes its turn with the queue's batches, so new rows are written while a backlog replays.
+        (rows) => this.writeReplayBatch(rows),
         this.options.batchSize,
         (error) => this.errors.report(error),
         () => this.state !== "open",
@@ -472,12 +557,6 @@ export class Recorder implements ExecutionSink {
     });
   }
 
-  private scheduleEarlyFlush(): void {
-    if (this.earlyFlushScheduled || this.hasEnded()) return;
-    this.earlyFlushScheduled = true;
-    void this.flush();
-  }
-
   private ensureTimer(): void {
     if (this.timer !== undefined || this.state !== "open") return;
     this.timer = setTimeout(() => {
@@ -491,7 +570,8 @@ export class Recorder implements ExecutionSink {
   private resetJournal(): void {
     if (this.journal === null) return;
     try {
-      this.journal.reset([...(this.inFlight ?? []), ...this.queue, ...this.overflow]);
+      const handedRows = [...this.handed].filter((batch) => !batch.fromSpill && !batch.saved).flatMap((batch) => batch.rows);
+      this.journal.reset([...handedRows, ...this.queue, ...this.overflow]);
     } catch (error) {
       this.errors.report(error);
     }
@@ -499,7 +579,15 @@ export class Recorder implements ExecutionSink {
 
   /** Everything not yet committed goes to the spill file, synchronously (process exit, signals). */
   private saveUnwrittenSync(): void {
-    const rows = [...(this.inFlight ?? []), ...this.queue.splice(0), ...this.overflow.splice(0)];
+    const handedRows: ExecutionMetricRow[] = [];
+    for (const batch of this.handed) {
+      if (batch.fromSpill || batch.saved) continue;
+      batch.saved = true;
+      handedRows.push(...batch.rows);
+    }
+    const queued = this.queue.splice(0);
+    this.rowsLeftQueue += queued.length;
+    const rows = [...handedRows, ...queued, ...this.overflow.splice(0)];
     const saved = this.saveOrDrop(rows);
     if (saved && this.journal !== null) {
       try {

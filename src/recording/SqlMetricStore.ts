@@ -1,9 +1,8 @@
-import * as fs from "node:fs";
 import * as path from "node:path";
 import type { DataSource, QueryRunner } from "typeorm";
 import type { ExecutionMetricRow } from "../entities/execution-metric-columns";
-import { StorageError } from "../errors";
 import { buildInsert, forEachStatement, type WriteDialect } from "./insert-statement";
+import { FileIdentityCheck } from "./file-identity";
 import type { MetricStore } from "./MetricStore";
 import { serializeWrite } from "./write-queue";
 
@@ -21,7 +20,7 @@ import { serializeWrite } from "./write-queue";
  * on PostgreSQL each write checks out its own pooled connection, and one that failed is discarded.
  *
  * On SQLite the DataSource's one connection is shared, so writes queue behind every other write on it (see
- * serializeWrite). The recorder of a SQLite file uses {@link DedicatedSqliteStore} instead, which owns its
+ * serializeWrite). The recorder of a SQLite file uses a writer thread instead (WorkerSqliteStore), which owns its
  * connection; this store serves `:memory:` databases, users' own DataSources and imports.
  *
  * A SQLite file deleted (or replaced) while open is detected before each write: SQLite itself would go on
@@ -111,34 +110,6 @@ async function releaseRunner(runner: QueryRunner, failure: unknown): Promise<voi
     else await runner.release();
   } catch {
     // Releasing a connection that has already died: nothing left to clean.
-  }
-}
-
-/**
- * Remembers which file (device:inode) a SQLite path named at the first write and refuses later writes when the
- * path names another file or none.
- */
-export class FileIdentityCheck {
-  private identity: string | null = null;
-
-  constructor(readonly filePath: string) {}
-
-  /** @throws StorageError when the file was deleted or replaced since the first check. */
-  check(): void {
-    let identity: string | null = null;
-    try {
-      const stat = fs.statSync(this.filePath);
-      identity = `${stat.dev}:${stat.ino}`;
-    } catch {
-      // Missing: handled below.
-    }
-    this.identity ??= identity;
-    if (identity === null || identity !== this.identity) {
-      throw new StorageError(
-        `The SQLite file ${this.filePath} was deleted or replaced while open`,
-        new Error("writes would go to the unlinked file and be lost; reopen the database (restart the collector) to go on writing"),
-      );
-    }
   }
 }
 

@@ -18,7 +18,8 @@ export function isRowFault(error: unknown): boolean {
   for (let current = error, depth = 0; current !== null && typeof current === "object" && depth < 4; depth++) {
     const code = (current as { code?: unknown }).code;
     if (typeof code === "string") {
-      if (code.startsWith("SQLITE_")) return SQLITE_ROW_CODES.has(code.split(":")[0]);
+      // node-sqlite3 gives the primary code, better-sqlite3 the extended one (SQLITE_CONSTRAINT_TRIGGER).
+      if (code.startsWith("SQLITE_")) return SQLITE_ROW_CODES.has(/^SQLITE_[A-Z]+/.exec(code)![0]);
       if (/^[0-9A-Z]{5}$/.test(code)) return POSTGRES_ROW_CLASSES.has(code.slice(0, 2));
     }
     const inner = current as { driverError?: unknown; cause?: unknown };

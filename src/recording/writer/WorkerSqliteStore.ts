@@ -1,0 +1,116 @@
+import { existsSync } from "node:fs";
+import * as path from "node:path";
+import { Worker } from "node:worker_threads";
+import type { ExecutionMetricRow } from "../../entities/execution-metric-columns";
+import { StorageError } from "../../errors";
+import type { MetricStore } from "../MetricStore";
+import type { WriteReply, WriteRequest, WriterConfig } from "./writer-protocol";
+
+/** A write failure as the writer thread reported it: the driver's message and code, for isRowFault. */
+class WriterError extends Error {
+  constructor(
+    message: string,
+    readonly code: string | undefined,
+  ) {
+    super(message);
+    this.name = "SqliteError";
+  }
+}
+
+/**
+ * The recorder's store for a SQLite file: hands each batch to a writer thread that owns its own connection
+ * (see writer-thread.ts) and resolves when that thread reports the COMMIT. Handing a batch over is a
+ * `postMessage` of the row objects — the only cost the application's thread pays for the SQL work.
+ *
+ * Batches may be handed over while earlier ones are still being written (`pipelined`): the thread writes them
+ * one after the other, so a synchronous loop in the application keeps its rows flowing to the database. The
+ * thread keeps the process alive only while it has writes to answer, as a socket with a query in flight does.
+ * It is started on the first write and again after it died (a crash rejects the writes it had).
+ */
+export class WorkerSqliteStore implements MetricStore {
+  /** Batches may be handed over before earlier ones settle; the writer thread orders them. */
+  readonly pipelined = true;
+  private worker: Worker | null = null;
+  private readonly pending = new Map<number, { resolve(): void; reject(error: unknown): void }>();
+  /** One promise per batch handed over, settled (never rejecting) when its reply arrives. */
+  private readonly unsettled = new Set<Promise<void>>();
+  private nextId = 0;
+  private closed = false;
+
+  constructor(private readonly config: WriterConfig) {}
+
+  insert(rows: readonly ExecutionMetricRow[]): Promise<void> {
+    if (rows.length === 0) return Promise.resolve();
+    if (this.closed) return Promise.reject(new StorageError("Writing metric rows failed", new Error("the store has been closed")));
+    const written = new Promise<void>((resolve, reject) => {
+      const id = this.nextId++;
+      this.pending.set(id, { resolve, reject });
+      try {
+        const request: WriteRequest = { id, rows };
+        const worker = this.start();
+        // Like a socket with a query in flight, the thread keeps the process alive only while it has work.
+        if (this.pending.size === 1) worker.ref();
+        worker.postMessage(request);
+      } catch (error) {
+        this.pending.delete(id);
+        reject(error);
+      }
+    });
+    const settled = written.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.unsettled.add(settled);
+    void settled.then(() => this.unsettled.delete(settled));
+    return written;
+  }
+
+  /** Stops the writer thread once the batches handed over before the call are written. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await Promise.all([...this.unsettled]);
+    const worker = this.worker;
+    if (worker === null) return;
+    this.worker = null;
+    await new Promise<void>((resolve) => {
+      worker.once("exit", () => resolve());
+      worker.ref();
+      worker.postMessage("close");
+    });
+  }
+
+  private start(): Worker {
+    if (this.worker !== null) return this.worker;
+    const { file, execArgv } = writerEntry();
+    const worker = new Worker(file, { workerData: this.config, execArgv });
+    worker.unref();
+    worker.on("message", (reply: WriteReply) => {
+      const entry = this.pending.get(reply.id);
+      if (entry === undefined) return;
+      this.pending.delete(reply.id);
+      if (this.pending.size === 0) worker.unref();
+      if (reply.ok) entry.resolve();
+      else entry.reject(new WriterError(reply.message, reply.code));
+    });
+    const fail = (error: unknown) => {
+      if (this.worker === worker) this.worker = null;
+      const failure = new StorageError("The metrics writer thread stopped", error);
+      for (const entry of this.pending.values()) entry.reject(failure);
+      this.pending.clear();
+    };
+    worker.on("error", fail);
+    worker.on("exit", (code) => fail(new Error(`it exited with code ${code}`)));
+    this.worker = worker;
+    return worker;
+  }
+}
+
+/**
+ * The writer thread's script: the compiled `writer-thread.js` beside this file; when the package runs from its
+ * TypeScript sources (its own tests), the `.ts` file through ts-node.
+ */
+function writerEntry(): { file: string; execArgv: string[] | undefined } {
+  const compiled = path.join(__dirname, "writer-thread.js");
+  if (existsSync(compiled)) return { file: compiled, execArgv: undefined };
+  return { file: path.join(__dirname, "writer-thread.ts"), execArgv: ["--require", "ts-node/register/transpile-only"] };
+}

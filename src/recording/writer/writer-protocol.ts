@@ -1,0 +1,26 @@
+import type { ExecutionMetricRow } from "../../entities/execution-metric-columns";
+
+/**
+ * Messages between the recorder's main-thread store (WorkerSqliteStore) and its writer thread
+ * (writer-thread.ts). Batches travel as structured clones of the row objects: measured cheapest on the sending
+ * thread against one JSON string per batch or a flat array of values.
+ */
+
+/** What the writer thread is started with (workerData). */
+export interface WriterConfig {
+  /** Absolute path of the migrated SQLite file. */
+  readonly filePath: string;
+  /** How long a write waits for another connection's lock, in milliseconds. */
+  readonly busyTimeoutMillis: number;
+}
+
+/** Main → writer: store these rows in one transaction. */
+export interface WriteRequest {
+  readonly id: number;
+  readonly rows: readonly ExecutionMetricRow[];
+}
+
+/** Writer → main: the outcome of one request (after COMMIT, or after the failed write was rolled back). */
+export type WriteReply =
+  | { readonly id: number; readonly ok: true }
+  | { readonly id: number; readonly ok: false; readonly message: string; readonly code: string | undefined };
