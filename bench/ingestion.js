@@ -2,7 +2,8 @@
 /**
  * Sustained ingestion: tracked executions per second, end to end (first call → every row committed), against
  * the raw sqlite3 driver inserting rows of the same shape with multi-row INSERTs in one transaction.
- * Bar (issue 7): ≥ 0.5x the raw driver's rows per second.
+ * Bar: ≥ 1.0x the raw driver's rows per second (the recorder's writer thread works while the application's
+ * thread produces rows).
  *
  *   npm run build && node bench/ingestion.js [--check] [--rows 100000] [--rounds 3]
  *
@@ -11,7 +12,7 @@
  * with the spread. Migration is outside the timing on both sides.
  * - Ours: `ExecutionMetricsCollector.create({ database })` with default options, a decorated sync method
  *   called in chunks of 500 with a yield between chunks (a producer that lets the event loop run), then
- *   `flush()`. The producer waits while more than 5,000 rows are queued (half the default queue bound), so
+ *   `flush()`. The producer waits while more than 20,000 rows are unwritten (below the default bound), so
  *   the figure is what SQLite absorbs through the recorder, not how fast rows can be spilled to the overflow
  *   file. The child checks count(*) = rows and that nothing was spilled or dropped.
  * - Raw: bench/seed.js's rawInsert — rows built in JS (same columns, same kinds of values as a tracked
@@ -59,15 +60,15 @@ async function main() {
   const spread = (values) => `${Math.round(Math.min(...values)).toLocaleString("en-US")}–${Math.round(Math.max(...values)).toLocaleString("en-US")}`;
   console.log(`skill-metrics (tracked, committed): ${Math.round(ours).toLocaleString("en-US")} rows/s (runs: ${spread(rates.ours)})`);
   console.log(`raw sqlite3 driver:                 ${Math.round(raw).toLocaleString("en-US")} rows/s (runs: ${spread(rates.raw)})`);
-  console.log(`RATIO skill-metrics / raw driver: ${ratio.toFixed(2)}x  (bar: ≥ 0.5x) ${ratio >= 0.5 ? "PASS" : "MISS"}`);
+  console.log(`RATIO skill-metrics / raw driver: ${ratio.toFixed(2)}x  (bar: ≥ 1.0x) ${ratio >= 1 ? "PASS" : "MISS"}`);
   const figures = [
     {
       figure: `sustained ingestion (tracked executions/s until committed, ${rows.toLocaleString("en-US")} rows)`,
       ours: `${Math.round(ours).toLocaleString("en-US")} rows/s (${spread(rates.ours)})`,
       anchor: `raw sqlite3 multi-row INSERT ${Math.round(raw).toLocaleString("en-US")} rows/s (${spread(rates.raw)})`,
       ratio,
-      bar: "≥ 0.5x",
-      pass: ratio >= 0.5,
+      bar: "≥ 1.0x",
+      pass: ratio >= 1,
     },
   ];
   console.log(`RESULT ${JSON.stringify({ name: "ingestion", figures })}`);
@@ -108,7 +109,7 @@ async function child(side, rows) {
     for (let done = 0; done < rows; done += 500) {
       for (let i = done; i < Math.min(done + 500, rows); i++) acc += skills.step(i);
       await new Promise((resolve) => setImmediate(resolve));
-      while (queued() > 5000) await new Promise((resolve) => setTimeout(resolve, 1));
+      while (queued() > 20000) await new Promise((resolve) => setTimeout(resolve, 1));
     }
     await metrics.flush();
     const seconds = Number(process.hrtime.bigint() - started) / 1e9;

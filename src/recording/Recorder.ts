@@ -513,9 +513,9 @@ export class Recorder implements ExecutionSink {
   }
 
   /** Spills rows or counts them as dropped, reporting either failure; true when they were spilled. */
-  private saveOrDrop(rows: ExecutionMetricRow[]): boolean {
+  private saveOrDrop(rows: ExecutionMetricRow[], durable = true): boolean {
     if (rows.length === 0) return true;
-    if (this.spill !== null && this.trySpill(rows)) return true;
+    if (this.spill !== null && this.trySpill(rows, durable)) return true;
     this.counts.dropped += rows.length;
     if (this.spill === null) {
       this.errors.report(new StorageError(`Dropped ${rows.length} metric rows`, new Error("no spill file is configured (spillPath: null)")));
@@ -523,9 +523,9 @@ export class Recorder implements ExecutionSink {
     return false;
   }
 
-  private trySpill(rows: ExecutionMetricRow[]): boolean {
+  private trySpill(rows: ExecutionMetricRow[], durable = true): boolean {
     try {
-      this.spill!.append(rows);
+      this.spill!.append(rows, durable);
       this.counts.spilled += rows.length;
       this.spillPending = true;
       return true;
@@ -545,7 +545,8 @@ export class Recorder implements ExecutionSink {
         new Error(`${rows.length} rows ${this.spill ? `were saved to ${this.spill.path}` : "were dropped (no spill file)"}`),
       ),
     );
-    this.saveOrDrop(rows);
+    // Not fsync'd: a burst must not cost the application an fsync per batch (see SpillFile.append).
+    this.saveOrDrop(rows, false);
   }
 
   private scheduleOverflowSpill(): void {

@@ -6,8 +6,11 @@ import { ConfigurationError } from "../errors";
  */
 export interface RecorderOptions {
   /**
-   * Rows held in memory waiting for a write, at most. Default 10,000. Rows submitted while the queue is full
-   * go to the spill file (never dropped while a spill file is configured).
+   * Rows held in memory until their write has committed (queued, or handed to the writer and not yet
+   * acknowledged), at most. Default 50,000: a synchronous burst of that many calls is absorbed without
+   * touching the disk (about 30 MB for typical rows of ~600 bytes; failures with long messages and traces
+   * weigh more). Rows submitted while it is full go to the spill file (never dropped while a spill file is
+   * configured), appended together once per tick.
    */
   maxQueueSize?: number;
   /** Rows per write (one transaction). Default 500. A batch that fills up is written at once, before the timer. */
@@ -52,7 +55,7 @@ export interface RecorderOptions {
 
 /** The defaults of {@link RecorderOptions} (onError's default is the rate-limited warning). */
 export const DEFAULT_RECORDER_OPTIONS = {
-  maxQueueSize: 10_000,
+  maxQueueSize: 50_000,
   batchSize: 500,
   flushIntervalMillis: 1000,
   spillPath: null,

@@ -56,7 +56,10 @@ export class SpillFile {
   }
 
   /**
-   * Appends rows, durably (fsync), before returning.
+   * Appends rows before returning; with `durable` (the default) also fsync'd, so they survive an OS crash.
+   * Without it they survive the process's own death (they are in the kernel's page cache), like a commit
+   * under SQLite's `synchronous=NORMAL`: the recorder appends queue overflow so, once per tick, where an
+   * fsync per batch would cost the application's thread milliseconds during a burst.
    *
    * When another process renames the file for a replay between our open and our write, the rows land in the
    * renamed file, which that replay may already have read. Checking afterwards that the path still names
@@ -64,7 +67,7 @@ export class SpillFile {
    *
    * @throws StorageError when the file cannot be written (the caller keeps or counts the rows).
    */
-  append(rows: readonly ExecutionMetricRow[]): void {
+  append(rows: readonly ExecutionMetricRow[], durable = true): void {
     if (rows.length === 0) return;
     let text = "";
     for (const row of rows) text += JSON.stringify(row) + "\n";
@@ -74,7 +77,7 @@ export class SpillFile {
         const fd = fs.openSync(this.path, "a+");
         try {
           writeAfterCompleteLine(fd, text);
-          fs.fsyncSync(fd);
+          if (durable) fs.fsyncSync(fd);
           const written = fs.fstatSync(fd);
           const current = statOrNull(this.path);
           if (current && current.ino === written.ino && current.dev === written.dev) return;

@@ -4,7 +4,7 @@ import { DEFAULT_RECORDER_OPTIONS, resolveRecorderOptions } from "../../../src/r
 describe("resolveRecorderOptions", () => {
   it("applies the documented defaults", () => {
     expect(resolveRecorderOptions()).toEqual({ ...DEFAULT_RECORDER_OPTIONS, onError: undefined });
-    expect(DEFAULT_RECORDER_OPTIONS).toMatchObject({ maxQueueSize: 10_000, batchSize: 500, flushIntervalMillis: 1000 });
+    expect(DEFAULT_RECORDER_OPTIONS).toMatchObject({ maxQueueSize: 50_000, batchSize: 500, flushIntervalMillis: 1000 });
   });
 
   it.each([
