@@ -58,6 +58,9 @@ export const DEFAULT_SHUTDOWN_TIMEOUT_MILLIS = 10_000;
  */
 type RecorderState = "open" | "closing" | "closed" | "exited";
 
+/** Full batches queued at which submit() hands them over at once instead of right after the call. */
+const SYNC_HAND_OVER_BATCHES = 4;
+
 /** A batch handed to the store and not yet settled. */
 interface HandedBatch {
   readonly rows: readonly ExecutionMetricRow[];
@@ -128,6 +131,7 @@ export class Recorder implements ExecutionSink {
   private readonly maxHanded: number;
   private timer: NodeJS.Timeout | undefined;
   private overflowScheduled = false;
+  private handOverScheduled = false;
   private spillPending: boolean;
   private shutdownPromise: Promise<void> | undefined;
 
@@ -203,8 +207,13 @@ export class Recorder implements ExecutionSink {
       }
       this.queue.push(row);
       this.rowsQueued++;
-      // A full batch is handed over now, not on a later tick: a synchronous loop keeps the writer busy.
-      if (this.queue.length >= this.options.batchSize) this.handOverQueued(false);
+      if (this.queue.length >= this.options.batchSize) {
+        // On the next turn of the event loop, so the hand-over is not inside a call (nor inside an awaited
+        // chain of calls). A queue this long means a synchronous loop that never yields: then now, so the
+        // writer keeps up with it.
+        if (this.queue.length >= SYNC_HAND_OVER_BATCHES * this.options.batchSize) this.handOverQueued(false);
+        else this.scheduleHandOver();
+      }
       if (this.queue.length > 0) this.ensureTimer();
     } catch (error) {
       this.errors.report(error);
@@ -547,6 +556,15 @@ export class Recorder implements ExecutionSink {
     );
     // Not fsync'd: a burst must not cost the application an fsync per batch (see SpillFile.append).
     this.saveOrDrop(rows, false);
+  }
+
+  private scheduleHandOver(): void {
+    if (this.handOverScheduled) return;
+    this.handOverScheduled = true;
+    setImmediate(() => {
+      this.handOverScheduled = false;
+      if (!this.hasEnded()) this.handOverQueued(false);
+    });
   }
 
   private scheduleOverflowSpill(): void {

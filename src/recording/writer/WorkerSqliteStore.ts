@@ -4,6 +4,7 @@ import { Worker } from "node:worker_threads";
 import type { ExecutionMetricRow } from "../../entities/execution-metric-columns";
 import { StorageError } from "../../errors";
 import type { MetricStore } from "../MetricStore";
+import { encodeBatch } from "./batch-codec";
 import type { WriteReply, WriteRequest, WriterConfig } from "./writer-protocol";
 
 /** A write failure as the writer thread reported it: the driver's message and code, for isRowFault. */
@@ -20,7 +21,8 @@ class WriterError extends Error {
 /**
  * The recorder's store for a SQLite file: hands each batch to a writer thread that owns its own connection
  * (see writer-thread.ts) and resolves when that thread reports the COMMIT. Handing a batch over is a
- * `postMessage` of the row objects — the only cost the application's thread pays for the SQL work.
+ * `postMessage` of the batch in columns (batch-codec.ts) — the only cost the application's thread pays for
+ * the SQL work.
  *
  * Batches may be handed over while earlier ones are still being written (`pipelined`): the thread writes them
  * one after the other, so a synchronous loop in the application keeps its rows flowing to the database. The
@@ -46,7 +48,7 @@ export class WorkerSqliteStore implements MetricStore {
       const id = this.nextId++;
       this.pending.set(id, { resolve, reject });
       try {
-        const request: WriteRequest = { id, rows };
+        const request: WriteRequest = { id, batch: encodeBatch(rows) };
         const worker = this.start();
         // Like a socket with a query in flight, the thread keeps the process alive only while it has work.
         if (this.pending.size === 1) worker.ref();

@@ -1,9 +1,9 @@
-import type { ExecutionMetricRow } from "../../entities/execution-metric-columns";
+import type { EncodedBatch } from "./batch-codec";
 
 /**
  * Messages between the recorder's main-thread store (WorkerSqliteStore) and its writer thread
- * (writer-thread.ts). Batches travel as structured clones of the row objects: measured cheapest on the sending
- * thread against one JSON string per batch or a flat array of values.
+ * (writer-thread.ts). Batches travel in columns (see batch-codec.ts): measured cheapest on the sending thread
+ * against structured clones of the row objects, one JSON string per batch, or a flat array of values.
  */
 
 /** What the writer thread is started with (workerData). */
@@ -17,7 +17,7 @@ export interface WriterConfig {
 /** Main → writer: store these rows in one transaction. */
 export interface WriteRequest {
   readonly id: number;
-  readonly rows: readonly ExecutionMetricRow[];
+  readonly batch: EncodedBatch;
 }
 
 /** Writer → main: the outcome of one request (after COMMIT, or after the failed write was rolled back). */

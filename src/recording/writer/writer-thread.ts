@@ -13,6 +13,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { ExecutionMetricRow } from "../../entities/execution-metric-columns";
 import { buildInsert, rowsPerStatement, toParameters } from "../insert-statement";
 import { FileIdentityCheck } from "../file-identity";
+import { decodeBatch } from "./batch-codec";
 import type { WriteReply, WriteRequest, WriterConfig } from "./writer-protocol";
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -86,7 +87,7 @@ parentPort!.on("message", (message: WriteRequest | "close") => {
   }
   let reply: WriteReply;
   try {
-    write(message.rows);
+    write(decodeBatch(message.batch));
     reply = { id: message.id, ok: true };
   } catch (error) {
     const { message: text, code } = error as { message?: unknown; code?: unknown };
