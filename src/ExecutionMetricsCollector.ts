@@ -139,6 +139,7 @@ export class ExecutionMetricsCollector {
     if (!isMainThread) throw ConfigurationError.workerThread();
     resolveRecorderOptions(options);
     const dataSource = createDataSource(options);
+    if (sqliteFilePath(dataSource) !== null) WorkerSqliteStore.checkDriver();
     const ownsDataSource = !(options.dataSource instanceof DataSource);
     let store: MetricStore | undefined;
     try {

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { ExecutionMetricRow } from "../../entities/execution-metric-columns";
-import { StorageError } from "../../errors";
+import { ConfigurationError, StorageError } from "../../errors";
 import type { MetricStore } from "../MetricStore";
 import { encodeBatch } from "./batch-codec";
 import type { WriteReply, WriteRequest, WriterConfig } from "./writer-protocol";
@@ -40,6 +40,22 @@ export class WorkerSqliteStore implements MetricStore {
   private closed = false;
 
   constructor(private readonly config: WriterConfig) {}
+
+  /**
+   * Checks, on this thread and before anything is opened, that the writer thread's driver loads: a missing
+   * native addon would otherwise only show as every write failing.
+   *
+   * @throws ConfigurationError naming the fix.
+   */
+  static checkDriver(): void {
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const Database = require("better-sqlite3") as typeof import("better-sqlite3");
+      new Database(":memory:").close();
+    } catch (error) {
+      throw ConfigurationError.betterSqliteAddonMissing(error);
+    }
+  }
 
   insert(rows: readonly ExecutionMetricRow[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
