@@ -12,11 +12,12 @@
  * process's own baseline: RSS after the collector is created, before the first call; the bar is that RSS
  * does not grow with the number of calls (100k vs 1M within 64 MB, peak under 200 MB).
  *
- * Phase 1 (child process): create the collector (default options: queue bound 10,000, batches of 500, spill
+ * Phase 1 (child process): create the collector (default options: queue bound 50,000, batches of 500, spill
  * file beside the database, busy timeout 5 s; 0.5 s in --check), take the lock from a sqlite3 shell, make the calls in chunks
  * of 1,000 with a yield between chunks (no waiting for the database: it is down), print RSS at the
  * checkpoints, shutdown() (its final write fails too: the rest is spilled), release the lock.
- * Phase 2 (another child): create a collector on the same file — it replays the spill file — and count rows.
+ * Phase 2 (another child): create a collector on the same file — it replays the spill file in the background;
+ * flush() waits for it — and count rows.
  */
 "use strict";
 const { spawn, spawnSync } = require("node:child_process");
@@ -159,6 +160,8 @@ async function phase2(database) {
   const sm = require("./seed").loadPackage();
   const started = process.hrtime.bigint();
   const metrics = await sm.ExecutionMetricsCollector.create({ database });
+  // create() replays in the background; flush() waits for that replay (queries do the same).
+  await metrics.flush();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const [{ n }] = await metrics.dataSource.query("SELECT count(*) AS n FROM execution_metrics");
   const stats = metrics.stats;
