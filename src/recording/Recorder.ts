@@ -336,6 +336,8 @@ export class Recorder implements ExecutionSink {
         if (!all) return;
         const rows = this.queue.splice(0);
         this.rowsLeftQueue += rows.length;
+        // Counted as a failed write: the flush then does not start a replay that could only fail too.
+        this.failures++;
         const keptIn = this.keepAfterFailure(rows);
         this.errors.report(
           new StorageError(`Writing ${rows.length} metric rows failed; ${keptIn}`, this.lastFailure ?? new Error("an earlier write is hung")),
