@@ -359,17 +359,31 @@ export class Recorder implements ExecutionSink {
   private handOver(batch: HandedBatch): Promise<void> {
     this.handed.add(batch);
     if (!batch.fromSpill) this.handedRows += batch.rows.length;
-    const written = this.write(batch.rows, (count) => {
+    // The batch leaves `handed` (and the memory bound) only when the store lets go of it, which for a write
+    // that missed its deadline is later than its failure: its rows are still held by the store until then.
+    let settledFirst = false;
+    const released = () => {
+      this.handed.delete(batch);
+      if (!batch.fromSpill) this.handedRows -= batch.rows.length;
+      // Usually the write settles here too, and `done` below hands over more once a failure has been noted;
+      // a write that missed its deadline settled before, so its late release makes room now.
+      if (!settledFirst) return;
+      if (!this.hasEnded()) this.handOverQueued(false);
+      this.notifySettled();
+    };
+    const onStored = (count: number) => {
       if (batch.saved) return;
       if (batch.fromSpill) this.counts.replayed += count;
       else this.counts.written += count;
-    });
+    };
+    const written = this.write(batch.rows, onStored, released);
     const settled = written.then(
       () => {
         this.probing = false;
       },
       (error: unknown) => {
         if (batch.fromSpill || batch.saved || this.hasEnded()) return;
+        batch.saved = true;
         this.failures++;
         this.unavailable = true;
         this.probing = true;
@@ -379,17 +393,21 @@ export class Recorder implements ExecutionSink {
       },
     );
     const done = settled.then(() => {
-      this.handed.delete(batch);
-      if (!batch.fromSpill) this.handedRows -= batch.rows.length;
+      settledFirst = this.handed.has(batch);
       this.unsettled.delete(done);
       this.resetJournal();
       if (!this.hasEnded()) this.handOverQueued(false);
-      const signal = this.settleSignal;
-      this.settleSignal = null;
-      signal?.resolve();
+      this.notifySettled();
     });
     this.unsettled.add(done);
     return written;
+  }
+
+  /** Wakes what waits for a write to settle or a batch to be let go of (flush, a replay waiting its turn). */
+  private notifySettled(): void {
+    const signal = this.settleSignal;
+    this.settleSignal = null;
+    signal?.resolve();
   }
 
   /** Resolves when the next handed batch settles. */
@@ -413,16 +431,24 @@ export class Recorder implements ExecutionSink {
    * quarantined. `onStored` counts rows as their transactions commit — unless the deadline has passed: those
    * rows are spilled by then, and count when the spill is replayed.
    *
+   * @param onReleased called when the store has settled the write (also after a missed deadline), i.e. no
+   *   longer holds the rows.
    * @throws the store's error, or a WriteTimeoutError; the caller keeps the batch.
    */
-  private async write(rows: readonly ExecutionMetricRow[], onStored: (count: number) => void): Promise<void> {
+  private async write(
+    rows: readonly ExecutionMetricRow[],
+    onStored: (count: number) => void,
+    onReleased: () => void = () => undefined,
+  ): Promise<void> {
     if (this.stalledWrite !== null) {
+      onReleased();
       throw new WriteTimeoutError("an earlier write has not settled since it missed its deadline (writeTimeoutMillis)");
     }
     let abandoned = false;
     const attempt = insertIsolatingRowFaults(rows, (batch) => this.store.insert(batch), (count) => {
       if (!abandoned) onStored(count);
     });
+    void attempt.then(onReleased, onReleased);
     let timer: NodeJS.Timeout | undefined;
     const deadline = new Promise<never>((_resolve, reject) => {
       timer = setTimeout(() => {
