@@ -6,12 +6,12 @@
 // Usage: node fault-backlog-child.js <database> <spillPath> <oracle> <new rows> <run millis>
 // Prints `backlog {"createMillis":…,"countAfterCreate":…,"backlogBeforeShutdown":…,"shutdownMillis":…,"stats":…}`.
 "use strict";
-const fs = require("node:fs");
 const path = require("node:path");
 const sqlite3 = require("sqlite3");
 // SKILL_METRICS_DIST lets a developer point at a private build while others rebuild dist/ (npm test uses dist/).
 const dist = process.env.SKILL_METRICS_DIST || path.join(__dirname, "../../dist/src");
 const { ExecutionMetricsCollector } = require(path.join(dist, "index.js"));
+const { recordWithOracle } = require("./record-with-oracle");
 
 const [database, spillPath, oracle, rowsArg, runArg] = process.argv.slice(2);
 
@@ -35,19 +35,7 @@ async function main() {
   const collector = await ExecutionMetricsCollector.create({ database, spillPath, onError });
   const createMillis = Date.now() - t;
   const countAfterCreate = await countRows();
-  const fd = fs.openSync(oracle, "a");
-  for (let i = 0; i < Number(rowsArg); i++) {
-    const started = new Date(Date.UTC(2026, 10, 28, 12, 0, 0) + i);
-    const id = collector.record({
-      skill_id: "after_outage",
-      started_at: started.toISOString(),
-      completed_at: new Date(started.getTime() + 5).toISOString(),
-      total_duration_ms: 5,
-      status: "success",
-    });
-    fs.writeSync(fd, `${id}\n`);
-  }
-  fs.closeSync(fd);
+  recordWithOracle(collector, oracle, Number(rowsArg), "after_outage", Date.UTC(2026, 10, 28, 12, 0, 0));
   const recordedAt = Date.now() - t;
   await new Promise((resolve) => setTimeout(resolve, Number(runArg)));
   // Backlog rows only (the new rows' skill is "after_outage"): how far the background replay has come.

@@ -5,11 +5,11 @@
 // Protocol: prints "created" once the database exists (migrated); waits for a line on stdin (the parent
 // takes the lock meanwhile); records; prints `shutdown {"millis":…,"stats":…}`; then ends by itself.
 "use strict";
-const fs = require("node:fs");
 const path = require("node:path");
 // SKILL_METRICS_DIST lets a developer point at a private build while others rebuild dist/ (npm test uses dist/).
 const dist = process.env.SKILL_METRICS_DIST || path.join(__dirname, "../../dist/src");
 const { ExecutionMetricsCollector } = require(path.join(dist, "index.js"));
+const { recordWithOracle } = require("./record-with-oracle");
 
 const [database, oracle, rowsArg, timeoutArg] = process.argv.slice(2);
 
@@ -24,19 +24,7 @@ async function main() {
   await new Promise((resolve) => process.stdin.once("data", resolve));
   process.stdin.pause();
   process.stdin.unref?.();
-  const fd = fs.openSync(oracle, "a");
-  for (let i = 0; i < Number(rowsArg); i++) {
-    const started = new Date(Date.UTC(2026, 10, 27, 12, 0, 0) + i);
-    const id = collector.record({
-      skill_id: "lock_test",
-      started_at: started.toISOString(),
-      completed_at: new Date(started.getTime() + 5).toISOString(),
-      total_duration_ms: 5,
-      status: "success",
-    });
-    fs.writeSync(fd, `${id}\n`);
-  }
-  fs.closeSync(fd);
+  recordWithOracle(collector, oracle, Number(rowsArg), "lock_test", Date.UTC(2026, 10, 27, 12, 0, 0));
   const t = Date.now();
   await collector.shutdown({ timeoutMillis: Number(timeoutArg) });
   const millis = Date.now() - t;

@@ -1,22 +1,11 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { MetricValidationError, SkillMetricsError } from "../../../src/errors";
 import { SqlMetricStore } from "../../../src/recording/SqlMetricStore";
 import { validateMetricRecord } from "../../../src/validation/validate-record";
 import { LIMITS, TRUNCATION_MARKER } from "../../../src/entities/limits";
 import { createTempDatabase, type TempDatabase } from "../../support/temp-database";
+import { type InvalidCase, INVALID_RECORDS } from "../../support/invalid-records";
 
-interface InvalidCase {
-  name: string;
-  field: string;
-  override?: Record<string, unknown>;
-  remove?: string[];
-}
-
-const fixture = JSON.parse(readFileSync(join(__dirname, "../../../fixtures/invalid_records.json"), "utf8")) as {
-  base: Record<string, unknown>;
-  cases: InvalidCase[];
-};
+const fixture = INVALID_RECORDS;
 
 function buildCase(c: InvalidCase): Record<string, unknown> {
   const record: Record<string, unknown> = { ...fixture.base, ...c.override };

@@ -1,5 +1,3 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { isDeepStrictEqual } from "node:util";
 import { getMetadataStorage, isUUID } from "class-validator";
 import { ExecutionMetric } from "../../../src/entities/ExecutionMetric.entity";
@@ -12,6 +10,7 @@ import {
 import { LIMITS } from "../../../src/entities/limits";
 import { hasStoredRowShape, isStoredRow, validateMetricRecord } from "../../../src/validation/validate-record";
 import { makeRow, makeRows } from "../recording/make-row";
+import { INVALID_RECORDS } from "../../support/invalid-records";
 
 /**
  * The fast check a spill-file replay runs on every line (isStoredRow, formerly hasStoredRowShape) must say
@@ -52,17 +51,7 @@ function expectAgreement(row: unknown, label = ""): void {
   }
 }
 
-interface InvalidCase {
-  name: string;
-  field: string;
-  override?: Record<string, unknown>;
-  remove?: string[];
-}
-
-const fixture = JSON.parse(readFileSync(join(__dirname, "../../../fixtures/invalid_records.json"), "utf8")) as {
-  base: Record<string, unknown>;
-  cases: InvalidCase[];
-};
+const fixture = INVALID_RECORDS;
 
 /** The fixture's base record as a complete stored row. */
 const baseRow = (): ExecutionMetricRow => validateMetricRecord(fixture.base);
