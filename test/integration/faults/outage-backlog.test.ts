@@ -27,16 +27,14 @@ const { makeRow } = require("../../fixtures-scripts/make-row.js") as {
  * Bug this proves fixed: shutdown() took 92 s after a 1,000,000-row outage, because it replayed the whole
  * backlog first (and create() had replayed it before returning).
  *
- * Size: 300,000 rows by default, not the 1,000,000 of the report. Rows are in the stored form the recorder
- * itself spills (every column, ~860 bytes a line: 1M rows = 860 MB); compact record-form lines would be a
- * fifth of that but go through full validation, which made the replay 4x slower (100,000 rows: 51 s against
- * 12 s on the 2-core CI machine). The second start has to replay the whole backlog. Measured with 1M rows
- * (SKILL_METRICS_BACKLOG_ROWS=1000000, passing): 863 MB generated in 11 s, first start's shutdown() 171 ms,
- * second start 91 s, the test 117 s — alone on the machine; next to the other suites on 2 cores it passes the
- * ~2 min CI budget. 300,000 rows (259 MB, the test ~50 s) keep the proof — the pre-fix create() alone took
- * 29 s to replay them before returning — at a CI cost. Set SKILL_METRICS_BACKLOG_ROWS=1000000 for the report's figure.
+ * Size: 1,000,000 rows, the report's figure. Rows are in the stored form the recorder itself spills (every
+ * column, ~860 bytes a line: 863 MB); compact record-form lines would be a fifth of that but go through full
+ * validation, which made the replay 4x slower. Measured on the 2-core machine with the writer thread: 863 MB
+ * generated in 3.8 s, the first start's shutdown() 33 ms in the middle of the replay, the second start 41 s for
+ * the remaining 927,500 rows, the test 58 s. SKILL_METRICS_BACKLOG_ROWS sets another size (e.g. 300000 for a
+ * quicker local run).
  */
-const BACKLOG = Number(process.env.SKILL_METRICS_BACKLOG_ROWS ?? 300_000);
+const BACKLOG = Number(process.env.SKILL_METRICS_BACKLOG_ROWS ?? 1_000_000);
 const NEW_ROWS = 1000;
 const RUN = 0x0b;
 const CHILD = join(SCRIPTS, "fault-backlog-child.js");
