@@ -80,7 +80,9 @@ class WriteTimeoutError extends Error {
  * {@link MetricStore}, and a spill file for every row a write could not store.
  *
  * The hot path (`submit`) is a push and maybe a timer: it never does I/O (except in `sync-spill` durability,
- * and when the queue is full) and never throws. Writes are serialized, one batch at a time. Every write has a
+ * and when the queue is full) and never throws. Full batches are handed to the store on the next turn of the
+ * event loop (at once inside a long synchronous loop): a pipelined store (the writer thread) takes them all
+ * and writes them in order, any other store one at a time. Each row is kept until its write settles. Every write has a
  * deadline (writeTimeoutMillis): a write that misses it counts as failed and its rows are spilled; until it
  * settles, later batches are spilled without being sent to the hung store. A batch the database refuses
  * because of one row's content is split until the bad row stands alone; that row is quarantined and the rest
