@@ -4,7 +4,7 @@ import type { Config } from "jest";
  * Projects: the SDK's own tests compiled with experimentalDecorators (as src is); two consumer suites that
  * import the BUILT package the way users do, one compiled with standard (stage-3) decorators and one with
  * experimentalDecorators; and the packaging test (npm pack → a fresh project → tsc → node). Each project has
- * exactly one ts-jest transform: ts-jest caches its config per project (see TOOLING.md).
+ * exactly one ts-jest transform: ts-jest caches its config per project (see docs/toolchain-notes.md).
  */
 const tsJest = (tsconfig: string) => ({ "^.+\\.ts$": ["ts-jest", { tsconfig, isolatedModules: false }] as [string, object] });
 

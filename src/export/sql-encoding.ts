@@ -4,7 +4,7 @@ import { type ColumnSpec, EXECUTION_METRIC_COLUMNS } from "../entities/execution
  * SQLite expressions that render a whole export line inside SQLite, in the dialect of csv-encoding.ts.
  *
  * Why in SQL: reading 1M rows as JavaScript objects through the sqlite3 driver already costs about 5x the
- * sqlite3 shell's whole CSV dump (TOOLING.md); building the line in SQL with one printf() per row and joining
+ * sqlite3 shell's whole CSV dump (docs/toolchain-notes.md); building the line in SQL with one printf() per row and joining
  * a page with group_concat() sends one string per page across to JavaScript instead of 38 values per row.
  * Measured on 200,000 rows: 2.3 s against the shell's 0.85 s; fast-csv or hand-joined strings over row
  * objects were 9x and 6x (see bench/RESULTS.md).

@@ -11,7 +11,7 @@ import { createFixtureDatabase, FIXTURE_NOW } from "../integration/report/fixtur
 /** Debian's chromium package; `npx playwright install` cannot download a browser on these machines. */
 const CHROMIUM = "/usr/bin/chromium";
 
-/** The flags TOOLING.md lists for headless Chromium here (the fresh --user-data-dir is the persistent context's). */
+/** The flags docs/toolchain-notes.md lists for headless Chromium here (the fresh --user-data-dir is the persistent context's). */
 const FLAGS = [
   "--headless",
   "--no-sandbox",
