@@ -164,6 +164,9 @@ export class Recorder implements ExecutionSink {
         this.state = "exited";
         clearTimeout(this.timer);
         this.journal?.close();
+        // The process ends now: problems still waiting for their interval's summary (rows dropped because the
+        // spill file could not take them, say) are delivered while there is someone to tell.
+        this.errors.summarize();
       },
       flush: () => this.flush(),
     };
@@ -551,27 +554,38 @@ export class Recorder implements ExecutionSink {
       (lost > 0 ? `, ${lost} were dropped (the queue is full)` : "");
   }
 
-  /** Spills rows or counts them as dropped, reporting either failure; true when they were spilled. */
+  /** Spills rows or counts them as dropped and reports the drop with its cause; true when they were spilled. */
   private saveOrDrop(rows: ExecutionMetricRow[], durable = true): boolean {
     if (rows.length === 0) return true;
-    if (this.spill !== null && this.trySpill(rows, durable)) return true;
-    this.counts.dropped += rows.length;
-    if (this.spill === null) {
-      this.errors.report(new StorageError(`Dropped ${rows.length} metric rows`, new Error("no spill file is configured (spillPath: null)")));
+    let cause: unknown = new Error("no spill file is configured (spillPath: null)");
+    if (this.spill !== null) {
+      try {
+        this.appendToSpill(rows, durable);
+        return true;
+      } catch (error) {
+        cause = error;
+      }
     }
+    this.counts.dropped += rows.length;
+    this.errors.report(new StorageError(`Dropped ${rows.length} metric rows`, cause));
     return false;
   }
 
-  private trySpill(rows: ExecutionMetricRow[], durable = true): boolean {
+  /** Spills rows, reporting a failure; true when they were spilled. */
+  private trySpill(rows: ExecutionMetricRow[]): boolean {
     try {
-      this.spill!.append(rows, durable);
-      this.counts.spilled += rows.length;
-      this.spillPending = true;
+      this.appendToSpill(rows, true);
       return true;
     } catch (error) {
       this.errors.report(error);
       return false;
     }
+  }
+
+  private appendToSpill(rows: ExecutionMetricRow[], durable: boolean): void {
+    this.spill!.append(rows, durable);
+    this.counts.spilled += rows.length;
+    this.spillPending = true;
   }
 
   private spillOverflow(): void {

@@ -12,7 +12,7 @@ export interface ExitParticipant {
   onBeforeExit(): void;
   /** A signal arrived: save everything unwritten synchronously (the process may go on if the app handles it). */
   saveSync(): void;
-  /** The process is ending now: save everything unwritten synchronously and stop for good. */
+  /** The process is ending now (exit, or death by a signal): save everything unwritten synchronously, report, stop for good. */
   onExit(): void;
   /** Writes what it can; resolves when done (the caller bounds the wait). */
   flush(): Promise<void>;
@@ -99,7 +99,8 @@ async function handleSignal(signal: NodeJS.Signals): Promise<void> {
   clearTimeout(timer);
   if (process.listenerCount(signal) > 0) return;
   // Calls that completed during the grace period were queued after the flush began, and a batch may still be
-  // in flight: the process dies by the signal without an exit event, so this is their last chance.
-  for (const participant of participants) participant.saveSync();
+  // in flight: the process dies by the signal without an exit event, so this is their last chance — and the
+  // recorders' last chance to report what they could not save.
+  for (const participant of participants) participant.onExit();
   process.kill(process.pid, signal);
 }

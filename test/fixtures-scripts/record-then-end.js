@@ -1,8 +1,9 @@
 // A program that records rows through the BUILT package's Recorder and then ends in one of several ways,
 // without calling shutdown(). The parent test counts the rows afterwards.
 // Usage: node record-then-end.js <database> <how> <rows> [durability]
-//   how: return | exit | exit-in-flight | throw | signal | signal-app-handler | kill-after-flush |
-//        kill-while-running | many
+//   how: return | exit | exit-in-flight | throw | signal | signal-app-handler | signal-nowhere |
+//        kill-after-flush | kill-while-running | many
+//   signal-nowhere: every write fails and the spill file would be under a file, so nothing can be saved
 // Prints "ready <submitted> <written>" when the parent may signal/kill it (signal and kill modes), and
 // "progress <submitted>" lines in kill-while-running mode.
 "use strict";
@@ -20,15 +21,18 @@ const rows = Number(rowsArg);
 
 async function main() {
   const dataSource = await openDatabase(createDataSource({ database }));
-  const store = new SqlMetricStore(dataSource);
+  const nowhere = how === "signal-nowhere";
+  const store = nowhere
+    ? { insert: async () => Promise.reject(Object.assign(new Error("disk I/O error"), { code: "SQLITE_IOERR" })) }
+    : new SqlMetricStore(dataSource);
   const options = {
-    spillPath: `${database}.spill.ndjson`,
+    spillPath: nowhere ? path.join(database, "under-a-file", "spill.ndjson") : `${database}.spill.ndjson`,
     // Long enough that no timer flush happens during a test: what is written is what the script decides.
     flushIntervalMillis: 600_000,
     // kill-after-flush: no early batch flush, so exactly the rows after the explicit flush stay queued.
     batchSize: how === "kill-after-flush" ? 100_000 : 100,
     durability,
-    handleSignals: how === "signal" || how === "signal-app-handler" || how === "many",
+    handleSignals: how.startsWith("signal") || how === "many",
     onError: (error) => process.stderr.write(`recording problem: ${error.message}\n`),
   };
   if (how === "many") {
@@ -62,6 +66,7 @@ async function main() {
       });
       return;
     case "signal":
+    case "signal-nowhere":
       submit(0, rows);
       ready(recorder);
       return;

@@ -9,9 +9,12 @@ import {
   DIST,
   expectEveryOracleIdOnce,
   loadBuilt,
+  mountTmpfs,
   plainRecord,
   type RecorderStatsLike,
+  runsAsRoot,
   storedIdCounts,
+  unmountTmpfs,
 } from "./fault-support";
 
 const { makeRow } = require("../../fixtures-scripts/make-row.js") as {
@@ -57,18 +60,12 @@ interface Subject {
 
 function tryMount(dir: string): { mode: Mode; why?: string } {
   const forced = process.env.SKILL_METRICS_FAULTS_NO_MOUNT === "1" && process.env.CI !== "true";
-  try {
-    if (forced) throw Object.assign(new Error("forced"), { stderr: Buffer.from("SKILL_METRICS_FAULTS_NO_MOUNT=1") });
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", dir], { stdio: "pipe" });
-    return { mode: "tmpfs" };
-  } catch (error) {
-    const why = String((error as { stderr?: Buffer }).stderr ?? (error as Error).message).trim();
-    const root = typeof process.getuid === "function" && process.getuid() === 0;
-    if (process.env.CI === "true" && root) {
-      throw new Error(`CI=true as root: the 1 MB tmpfs must be mountable at ${dir}, but mount failed: ${why}`);
-    }
-    return { mode: "max_page_count", why };
+  const why = forced ? "SKILL_METRICS_FAULTS_NO_MOUNT=1" : mountTmpfs(dir, "1m");
+  if (why === null) return { mode: "tmpfs" };
+  if (process.env.CI === "true" && runsAsRoot()) {
+    throw new Error(`CI=true as root: the 1 MB tmpfs must be mountable at ${dir}, but mount failed: ${why}`);
   }
+  return { mode: "max_page_count", why };
 }
 
 async function collectorSubject(database: string, spillPath: string, mountDir: string, onError: (e: unknown) => void): Promise<Subject> {
@@ -144,13 +141,7 @@ describe("fault: transient disk full (SQLITE_FULL), spill file on another filesy
 
   afterAll(async () => {
     if (subject) await subject.shutdown().catch(() => undefined);
-    if (mode === "tmpfs") {
-      try {
-        execFileSync("umount", [mountDir], { stdio: "pipe" });
-      } catch {
-        execFileSync("umount", ["-l", mountDir], { stdio: "pipe" });
-      }
-    }
+    if (mode === "tmpfs") unmountTmpfs(mountDir);
     rmSync(mountDir, { recursive: true, force: true });
     rmSync(spillDir, { recursive: true, force: true });
   });

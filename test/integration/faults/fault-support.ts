@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statfsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import * as sqlite3 from "sqlite3";
 
@@ -140,8 +140,14 @@ export function compareWithOracle(oracle: readonly string[], stored: Map<string,
   };
 }
 
-/** Asserts: every oracle id stored exactly once, nothing missing, nothing twice. */
-export function expectEveryOracleIdOnce(report: OnceReport): void {
+/**
+ * Asserts: every oracle id stored exactly once, nothing missing, nothing twice. When that fails, `evidence`
+ * (what the children printed, the files left, the free space) is printed first: a failure seen only on a CI
+ * machine must explain itself.
+ */
+export function expectEveryOracleIdOnce(report: OnceReport, evidence?: () => string): void {
+  const clean = report.oracleDuplicates === 0 && report.missing === 0 && report.storedTwice === 0;
+  if (!clean && evidence !== undefined) console.log(`evidence for the failure below:\n${evidence()}`);
   expect({
     oracleDuplicates: report.oracleDuplicates,
     missing: report.missing,
@@ -149,6 +155,59 @@ export function expectEveryOracleIdOnce(report: OnceReport): void {
     storedTwice: report.storedTwice,
     firstTwice: report.firstTwice,
   }).toEqual({ oracleDuplicates: 0, missing: 0, firstMissing: [], storedTwice: 0, firstTwice: [] });
+}
+
+/**
+ * What a failed oracle comparison needs to be understood: the stderr tails of the processes involved, the
+ * files of the test's directory with their sizes, and the free space of its file system (a full disk loses
+ * rows by design: they are counted as dropped and reported).
+ */
+export function faultEvidence(dir: string, outputs: Record<string, Pick<Ended, "code" | "signal" | "stderr"> | undefined>): string {
+  const lines: string[] = [];
+  try {
+    const fs = statfsSync(dir);
+    lines.push(`free space of ${dir}: ${Math.round((fs.bavail * fs.bsize) / 1e6)} MB`);
+  } catch (error) {
+    lines.push(`free space of ${dir}: unknown (${String(error)})`);
+  }
+  try {
+    for (const name of readdirSync(dir)) lines.push(`  ${name} ${statSync(join(dir, name)).size} bytes`);
+  } catch (error) {
+    lines.push(`files of ${dir}: unknown (${String(error)})`);
+  }
+  for (const [who, output] of Object.entries(outputs)) {
+    if (output === undefined) continue;
+    lines.push(`${who}: code ${output.code}, signal ${output.signal}, stderr (last 3000 characters):`, output.stderr.slice(-3000) || "(empty)");
+  }
+  return lines.join("\n");
+}
+
+/**
+ * Mounts a tmpfs of `size` (mount's syntax: "1m", "3g") on `dir`. Needs root (CI runs as root).
+ *
+ * @returns null when mounted, else why not (mount's stderr).
+ */
+export function mountTmpfs(dir: string, size: string): string | null {
+  try {
+    execFileSync("mount", ["-t", "tmpfs", "-o", `size=${size}`, "tmpfs", dir], { stdio: "pipe" });
+    return null;
+  } catch (error) {
+    return String((error as { stderr?: Buffer }).stderr ?? (error as Error).message).trim();
+  }
+}
+
+/** Unmounts what {@link mountTmpfs} mounted (lazily if something still holds it open). */
+export function unmountTmpfs(dir: string): void {
+  try {
+    execFileSync("umount", [dir], { stdio: "pipe" });
+  } catch {
+    execFileSync("umount", ["-l", dir], { stdio: "pipe" });
+  }
+}
+
+/** True when this process runs as root (CI does): then a tmpfs can be mounted. */
+export function runsAsRoot(): boolean {
+  return typeof process.getuid === "function" && process.getuid() === 0;
 }
 
 export interface Ended {

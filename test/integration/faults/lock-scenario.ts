@@ -6,6 +6,7 @@ import {
   compareWithOracle,
   type Ended,
   expectEveryOracleIdOnce,
+  faultEvidence,
   HOLD_LOCK_SCRIPT,
   readOracle,
   restartInChild,
@@ -90,7 +91,7 @@ export async function runLockScenario(scenario: LockScenario): Promise<void> {
     );
     expect(shutdown.millis).toBeLessThan(5000);
     expect(ids).toHaveLength(scenario.rows);
-    expectEveryOracleIdOnce(report);
+    expectEveryOracleIdOnce(report, () => faultEvidence(dir, { child: done, restart: restart.ended }));
     expect(report.notInOracle).toBe(0);
   } finally {
     clearTimeout(releaseTimer);

@@ -5,6 +5,7 @@ import {
   assertBuilt,
   compareWithOracle,
   expectEveryOracleIdOnce,
+  faultEvidence,
   readOracle,
   restartInChild,
   runChild,
@@ -74,7 +75,7 @@ describe("fault: a signal while recording through track() (handleSignals: true)"
           `restart replayed ${restart.result.stats.replayed} (create ${restart.result.createMillis} ms); ${JSON.stringify(report)}`,
       );
       expect(ids.length).toBeGreaterThan(0);
-      expectEveryOracleIdOnce(report);
+      expectEveryOracleIdOnce(report, () => faultEvidence(dir, { "signalled child": done, restart: restart.ended }));
       // At most the calls whose oracle line the death cut off may be stored without being listed.
       expect(report.notInOracle).toBeLessThanOrEqual(50);
     },

@@ -116,6 +116,19 @@ describe("process exit without shutdown(): N tracked rows are N rows, at the lat
     },
   );
 
+  it("SIGTERM when neither the database nor the spill file takes rows: still death by the signal, and the loss is reported, not silent", async () => {
+    const ended = await run([database, "signal-nowhere", String(N)], (line, child) => {
+      if (line.startsWith("ready")) child.kill("SIGTERM");
+    });
+    expect(ended).toMatchObject({ code: null, signal: "SIGTERM" });
+    // The drop at the signal is reported before death, even inside the reporter's coalescing interval (the
+    // failed writes before it were reported as the same kind of problem moments earlier).
+    // Every row was still in memory at the signal (the failed writes put theirs back in the queue).
+    const dropped = [...ended.stderr.matchAll(/recording problem: Dropped (\d+) metric rows/g)].map((match) => Number(match[1]));
+    expect(dropped).toEqual([N]);
+    expect(ended.stderr).toContain("ENOTDIR");
+  });
+
   it("SIGTERM when the application has its own handler: rows saved, and the application decides how to end", async () => {
     const ended = await run([database, "signal-app-handler", String(N)], (line, child) => {
       if (line.startsWith("ready")) child.kill("SIGTERM");
