@@ -6,6 +6,7 @@ import {
   type DatabaseOptions,
   DEFAULT_DATABASE_PATH,
   openDatabase,
+  postgresByUrl,
 } from "./database/data-source";
 import type { ExecutionMetricRow } from "./entities/execution-metric-columns";
 import { LIMITS } from "./entities/limits";
@@ -17,7 +18,7 @@ import type { MetricStore } from "./recording/MetricStore";
 import { DEFAULT_SHUTDOWN_TIMEOUT_MILLIS, Recorder, type RecorderStats, type ShutdownOptions } from "./recording/Recorder";
 import { checkMillis, type RecorderOptions, resolveRecorderOptions } from "./recording/RecorderOptions";
 import { SqlMetricStore, sqliteFilePath } from "./recording/SqlMetricStore";
-import { WorkerSqliteStore } from "./recording/writer/WorkerSqliteStore";
+import { WriterThreadStore } from "./recording/writer/WriterThreadStore";
 import {
   type CsvExportOptions,
   type ExportResult,
@@ -139,7 +140,7 @@ export class ExecutionMetricsCollector {
     if (!isMainThread) throw ConfigurationError.workerThread();
     resolveRecorderOptions(options);
     const dataSource = createDataSource(options);
-    if (sqliteFilePath(dataSource) !== null) WorkerSqliteStore.checkDriver();
+    if (sqliteFilePath(dataSource) !== null) WriterThreadStore.checkSqliteDriver();
     const ownsDataSource = !(options.dataSource instanceof DataSource);
     let store: MetricStore | undefined;
     try {
@@ -336,7 +337,9 @@ export class ExecutionMetricsCollector {
       await this.store.close?.();
       if (this.ownsDataSource && this.dataSource.isInitialized) await this.dataSource.destroy();
     })().catch((error: unknown) => this.recorder.reportError(StorageError.wrap(error, "Closing the metrics database failed")));
-    await settleWithin(closing, Math.max(1, deadline - Date.now()));
+    const timedOut = await settleWithin(closing, Math.max(1, deadline - Date.now()));
+    // A write hung on a frozen server would keep the writer thread, and so the process, alive.
+    if (timedOut) this.store.abandon?.();
   }
 
   /**
@@ -371,9 +374,17 @@ export class ExecutionMetricsCollector {
  */
 function recorderStoreFor(dataSource: DataSource, options: CollectorOptions): MetricStore {
   const filePath = sqliteFilePath(dataSource);
-  if (filePath === null) return new SqlMetricStore(dataSource);
-  const busyTimeoutMillis = (dataSource.options as { busyTimeout?: number }).busyTimeout ?? options.busyTimeoutMillis ?? 5000;
-  return new WorkerSqliteStore({ filePath, busyTimeoutMillis });
+  if (filePath !== null) {
+    const busyTimeoutMillis = (dataSource.options as { busyTimeout?: number }).busyTimeout ?? options.busyTimeoutMillis ?? 5000;
+    return new WriterThreadStore({ kind: "sqlite", filePath, busyTimeoutMillis });
+  }
+  const postgres = postgresByUrl(options);
+  if (postgres !== null) {
+    const { url, connectTimeoutMillis, statementTimeoutMillis, queryTimeoutMillis } = postgres;
+    return new WriterThreadStore({ kind: "postgres", url, connectTimeoutMillis, statementTimeoutMillis, queryTimeoutMillis });
+  }
+  // `:memory:` and DataSources the user passed in: no other connection can reach the same data.
+  return new SqlMetricStore(dataSource);
 }
 
 /** A spill file beside a SQLite file; for :memory: none; for a server, in the working directory. */

@@ -72,12 +72,9 @@ export const DEFAULT_POSTGRES_OPTIONS = {
 export function createDataSource(options: DatabaseOptions = {}): DataSource {
   if (options.dataSource instanceof DataSource) return options.dataSource;
   if (options.dataSource) return new DataSource(options.dataSource);
-  const url = options.url ?? process.env.SKILL_METRICS_DB_URL;
-  if (url) {
-    if (!/^postgres(ql)?:\/\//.test(url)) {
-      throw ConfigurationError.invalidOption("url", `expected a postgres:// or postgresql:// URL, got "${url}"`);
-    }
-    const limits = resolvePostgresLimits(options);
+  const postgres = postgresByUrl(options);
+  if (postgres !== null) {
+    const { url, ...limits } = postgres;
     const pg = loadPg();
     return new DataSource({
       type: "postgres",
@@ -150,8 +147,25 @@ function loadPg(): unknown {
   }
 }
 
+/**
+ * The URL and connection limits (defaults applied, checked) when options name a PostgreSQL database by URL
+ * (`url`, else SKILL_METRICS_DB_URL, and no `dataSource`); otherwise null. From these another thread can open a
+ * connection of its own (the recorder's writer thread does).
+ *
+ * @throws ConfigurationError for a URL that is not postgres:// or an invalid limit.
+ */
+export function postgresByUrl(options: DatabaseOptions): ({ url: string } & PostgresLimits) | null {
+  if (options.dataSource) return null;
+  const url = options.url ?? process.env.SKILL_METRICS_DB_URL;
+  if (!url) return null;
+  if (!/^postgres(ql)?:\/\//.test(url)) {
+    throw ConfigurationError.invalidOption("url", `expected a postgres:// or postgresql:// URL, got "${url}"`);
+  }
+  return { url, ...resolvePostgresLimits(options) };
+}
+
 /** The PostgreSQL connection limits with defaults applied. */
-interface PostgresLimits {
+export interface PostgresLimits {
   connectTimeoutMillis: number;
   statementTimeoutMillis: number;
   queryTimeoutMillis: number;

@@ -17,4 +17,9 @@ export interface MetricStore {
   readonly pipelined?: boolean;
   /** Releases what the store holds (its own connection), after the writes already queued. Optional. */
   close?(): Promise<void>;
+  /**
+   * Stops at once, dropping the writes in flight — for a close that missed its deadline, once the caller has
+   * saved their rows elsewhere (a write hung on a frozen server must not keep the process alive). Optional.
+   */
+  abandon?(): void;
 }

@@ -1,17 +1,31 @@
+import type { ExecutionMetricRow } from "../../entities/execution-metric-columns";
 import type { EncodedBatch } from "./batch-codec";
 
 /**
- * Messages between the recorder's main-thread store (WorkerSqliteStore) and its writer thread
+ * Messages between the recorder's main-thread store (WriterThreadStore) and its writer thread
  * (writer-thread.ts). Batches travel in columns (see batch-codec.ts): measured cheapest on the sending thread
  * against structured clones of the row objects, one JSON string per batch, or a flat array of values.
  */
 
-/** What the writer thread is started with (workerData). */
-export interface WriterConfig {
+/** What the writer thread is started with (workerData): the database it opens a connection of its own to. */
+export type WriterConfig = SqliteWriterConfig | PostgresWriterConfig;
+
+/** A SQLite file, written through better-sqlite3. */
+export interface SqliteWriterConfig {
+  readonly kind: "sqlite";
   /** Absolute path of the migrated SQLite file. */
   readonly filePath: string;
   /** How long a write waits for another connection's lock, in milliseconds. */
   readonly busyTimeoutMillis: number;
+}
+
+/** A PostgreSQL database by URL, written through one pg client. The limits are those of DatabaseOptions. */
+export interface PostgresWriterConfig {
+  readonly kind: "postgres";
+  readonly url: string;
+  readonly connectTimeoutMillis: number;
+  readonly statementTimeoutMillis: number;
+  readonly queryTimeoutMillis: number;
 }
 
 /** Main → writer: store these rows in one transaction. */
@@ -24,3 +38,11 @@ export interface WriteRequest {
 export type WriteReply =
   | { readonly id: number; readonly ok: true }
   | { readonly id: number; readonly ok: false; readonly message: string; readonly code: string | undefined };
+
+/** What a writer thread does with batches: one transaction per batch, in the order they arrive. */
+export interface BatchWriter {
+  /** Stores the rows in one transaction; resolves after COMMIT, rejects after the failed write is rolled back. */
+  write(rows: readonly ExecutionMetricRow[]): void | Promise<void>;
+  /** Closes the connection. */
+  close(): void | Promise<void>;
+}

@@ -7,20 +7,24 @@ import type { MetricStore } from "../MetricStore";
 import { encodeBatch } from "./batch-codec";
 import type { WriteReply, WriteRequest, WriterConfig } from "./writer-protocol";
 
-/** A write failure as the writer thread reported it: the driver's message and code, for isRowFault. */
+/**
+ * A write failure as the writer thread reported it: the driver's message and code (SQLite result code or
+ * PostgreSQL SQLSTATE), for isRowFault, under the driver's error name.
+ */
 class WriterError extends Error {
   constructor(
     message: string,
     readonly code: string | undefined,
+    name: string,
   ) {
     super(message);
-    this.name = "SqliteError";
+    this.name = name;
   }
 }
 
 /**
- * The recorder's store for a SQLite file: hands each batch to a writer thread that owns its own connection
- * (see writer-thread.ts) and resolves when that thread reports the COMMIT. Handing a batch over is a
+ * The recorder's store for a SQLite file or a PostgreSQL URL: hands each batch to a writer thread that owns its
+ * own connection (see writer-thread.ts) and resolves when that thread reports the COMMIT. Handing a batch over is a
  * `postMessage` of the batch in columns (batch-codec.ts) — the only cost the application's thread pays for
  * the SQL work.
  *
@@ -29,7 +33,7 @@ class WriterError extends Error {
  * thread keeps the process alive only while it has writes to answer, as a socket with a query in flight does.
  * It is started on the first write and again after it died (a crash rejects the writes it had).
  */
-export class WorkerSqliteStore implements MetricStore {
+export class WriterThreadStore implements MetricStore {
   /** Batches may be handed over before earlier ones settle; the writer thread orders them. */
   readonly pipelined = true;
   private worker: Worker | null = null;
@@ -47,7 +51,7 @@ export class WorkerSqliteStore implements MetricStore {
    *
    * @throws ConfigurationError naming the fix.
    */
-  static checkDriver(): void {
+  static checkSqliteDriver(): void {
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const Database = require("better-sqlite3") as typeof import("better-sqlite3");
@@ -97,6 +101,17 @@ export class WorkerSqliteStore implements MetricStore {
     });
   }
 
+  /**
+   * Ends the writer thread now, whatever it is doing. A SQLite transaction cut off is rolled back by SQLite;
+   * a PostgreSQL one by the server when the connection drops. Every pending write is rejected.
+   */
+  abandon(): void {
+    this.closed = true;
+    const worker = this.worker;
+    this.worker = null;
+    void worker?.terminate();
+  }
+
   private start(): Worker {
     if (this.worker !== null) return this.worker;
     const { file, execArgv } = writerEntry();
@@ -108,7 +123,7 @@ export class WorkerSqliteStore implements MetricStore {
       this.pending.delete(reply.id);
       if (this.pending.size === 0) worker.unref();
       if (reply.ok) entry.resolve();
-      else entry.reject(new WriterError(reply.message, reply.code));
+      else entry.reject(new WriterError(reply.message, reply.code, this.config.kind === "postgres" ? "DatabaseError" : "SqliteError"));
     });
     const fail = (error: unknown) => {
       if (this.worker === worker) this.worker = null;
