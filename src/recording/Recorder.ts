@@ -127,6 +127,8 @@ export class Recorder implements ExecutionSink {
   private lastFailure: unknown = undefined;
   /** A write that missed its deadline and has not settled yet: the store is not sent more until it does. */
   private stalledWrite: Promise<unknown> | null = null;
+  /** Settles when the latest write handed to the store settles (true) or misses its deadline (false). */
+  private lastTurn: Promise<boolean> = Promise.resolve(true);
   /** The replay of the spill file that is running, if one is. */
   private replayRun: Promise<number> | null = null;
   /** Batches the store takes at once: all (pipelined, it orders them itself) or one. */
@@ -449,32 +451,54 @@ export class Recorder implements ExecutionSink {
       onReleased();
       throw new WriteTimeoutError("an earlier write has not settled since it missed its deadline (writeTimeoutMillis)");
     }
+    // A pipelined store writes batches one after the other: this one's clock starts when the one before it has
+    // settled, so a batch waiting its turn behind a busy writer is not taken for a stuck one. If the one before
+    // missed its deadline, the store is stuck and this one fails at once.
+    const previousTurn = this.lastTurn;
+    let passTurn!: (settledInTime: boolean) => void;
+    this.lastTurn = new Promise<boolean>((resolve) => (passTurn = resolve));
     let abandoned = false;
+    let over = false;
     const attempt = insertIsolatingRowFaults(rows, (batch) => this.store.insert(batch), (count) => {
       if (!abandoned) onStored(count);
     });
     void attempt.then(onReleased, onReleased);
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_resolve, reject) => {
-      timer = setTimeout(() => {
-        abandoned = true;
-        const stalled: Promise<unknown> = attempt.then(
-          () => undefined,
-          () => undefined,
-        );
-        this.stalledWrite = stalled;
-        void stalled.then(() => {
-          if (this.stalledWrite === stalled) this.stalledWrite = null;
-        });
-        reject(new WriteTimeoutError(`the write did not settle within writeTimeoutMillis (${this.options.writeTimeoutMillis} ms)`));
-      }, this.options.writeTimeoutMillis);
-      timer.unref();
-    });
+    const abandon = (reason: string): WriteTimeoutError => {
+      abandoned = true;
+      const stalled: Promise<unknown> = attempt.then(
+        () => undefined,
+        () => undefined,
+      );
+      this.stalledWrite = stalled;
+      void stalled.then(() => {
+        if (this.stalledWrite === stalled) this.stalledWrite = null;
+      });
+      return new WriteTimeoutError(reason);
+    };
+    const deadline = previousTurn.then(
+      (previousInTime) =>
+        new Promise<never>((_resolve, reject) => {
+          // Settled before its turn came (a failure at once): no clock to start.
+          if (over) return;
+          if (!previousInTime) {
+            reject(abandon("an earlier write did not settle within writeTimeoutMillis"));
+            return;
+          }
+          timer = setTimeout(
+            () => reject(abandon(`the write did not settle within writeTimeoutMillis (${this.options.writeTimeoutMillis} ms)`)),
+            this.options.writeTimeoutMillis,
+          );
+          timer.unref();
+        }),
+    );
     try {
       const refused = await Promise.race([attempt, deadline]);
       this.quarantine(refused);
     } finally {
+      over = true;
       clearTimeout(timer);
+      passTurn(!abandoned);
     }
   }
 

@@ -47,6 +47,43 @@ describe("Recorder (store boundary)", () => {
     expect(errors).toEqual([]);
   });
 
+  it("a pipelined store's queued batches get writeTimeoutMillis each from their turn, not from the hand-over", async () => {
+    // Writes one batch after another, 60 ms each: the 20th waits 1.1 s for its turn, far past the 150 ms bound.
+    const written: string[] = [];
+    let queue = Promise.resolve();
+    const store = {
+      pipelined: true,
+      insert(rows: readonly ReturnType<typeof makeRow>[]) {
+        queue = queue.then(async () => {
+          await new Promise((resolve) => setTimeout(resolve, 60));
+          for (const row of rows) written.push(row.execution_id);
+        });
+        return queue;
+      },
+    };
+    const r = new Recorder(store, { flushIntervalMillis: 60_000, spillPath, onError, batchSize: 10, writeTimeoutMillis: 150 });
+    recorders.push(r);
+    for (const row of makeRows(200)) r.submit(row);
+    await r.flush();
+    expect(written.length).toBe(200);
+    expect(r.stats).toMatchObject({ submitted: 200, written: 200, spilled: 0, dropped: 0 });
+    expect(errors).toEqual([]);
+    expect(spillFiles()).toEqual([]);
+  });
+
+  it("a pipelined store that hangs: the first batch times out after writeTimeoutMillis and the queued ones fail with it", async () => {
+    const store = { pipelined: true, insert: () => new Promise<void>(() => undefined) };
+    const r = new Recorder(store, { flushIntervalMillis: 60_000, spillPath, onError, batchSize: 10, writeTimeoutMillis: 100 });
+    recorders.push(r);
+    for (const row of makeRows(50)) r.submit(row);
+    const started = Date.now();
+    await r.flush();
+    // One deadline for the stuck batch, not one after another for each of the five.
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(r.stats).toMatchObject({ submitted: 50, written: 0, spilled: 50, dropped: 0 });
+    expect(errors.some((e) => /did not settle within writeTimeoutMillis \(100 ms\)/.test(String((e as Error).cause ?? e)))).toBe(true);
+  });
+
   it("starts writing a full batch without waiting for the timer or a flush() call", async () => {
     const store = new MemoryStore();
     const r = recorder(store, { batchSize: 10 });
