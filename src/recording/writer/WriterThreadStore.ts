@@ -68,11 +68,12 @@ export class WriterThreadStore implements MetricStore {
       const id = this.nextId++;
       this.pending.set(id, { resolve, reject });
       try {
-        const request: WriteRequest = { id, batch: encodeBatch(rows) };
+        const { batch, transfer } = encodeBatch(rows);
+        const request: WriteRequest = { id, batch };
         const worker = this.start();
         // Like a socket with a query in flight, the thread keeps the process alive only while it has work.
         if (this.pending.size === 1) worker.ref();
-        worker.postMessage(request);
+        worker.postMessage(request, transfer);
       } catch (error) {
         this.pending.delete(id);
         reject(error);
