@@ -1,5 +1,5 @@
 import "reflect-metadata";
-import { createDataSource } from "./src/database/data-source";
+import { createDataSource } from "./src/storage/data-source";
 
 /**
  * The DataSource the typeorm CLI uses (`npm run migration:run | migration:revert | migration:show`).

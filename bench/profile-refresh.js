@@ -38,7 +38,7 @@ const SPAN_SECONDS = 90 * 24 * 3600; // executions spread over the 90 days befor
 
 async function main() {
   require(path.join(root, "node_modules/reflect-metadata"));
-  const { createDataSource, openDatabase } = require(path.join(dist, "src/database/data-source.js"));
+  const { createDataSource, openDatabase } = require(path.join(dist, "src/storage/data-source.js"));
   const { ProfileService } = require(path.join(dist, "src/services/ProfileService.js"));
   const sqlite3 = require(path.join(root, "node_modules/sqlite3"));
 

@@ -7,25 +7,25 @@ import {
   DEFAULT_DATABASE_PATH,
   openDatabase,
   postgresByUrl,
-} from "./database/data-source";
-import type { ExecutionMetricRow } from "./entities/execution-metric-columns";
-import { LIMITS } from "./entities/limits";
+} from "./storage/data-source";
+import type { ExecutionMetricRow } from "./model/execution-metric-columns";
+import { LIMITS } from "./model/limits";
 import { ConfigurationError, SkillMetricsError, StorageError } from "./errors";
-import type { ExportDestination } from "./export/export-destination";
-import type { ExportFilter } from "./export/metric-filter";
+import type { ExportDestination } from "./exchange/export-destination";
+import type { ExportFilter } from "./exchange/metric-filter";
 import { settleWithin } from "./recording/deadline";
 import type { MetricStore } from "./recording/MetricStore";
 import { DEFAULT_SHUTDOWN_TIMEOUT_MILLIS, Recorder, type RecorderStats, type ShutdownOptions } from "./recording/Recorder";
 import { checkMillis, type RecorderOptions, resolveRecorderOptions } from "./recording/RecorderOptions";
-import { SqlMetricStore, sqliteFilePath } from "./recording/SqlMetricStore";
+import { SqlMetricStore, sqliteFilePath } from "./storage/SqlMetricStore";
 import { WriterThreadStore } from "./recording/writer/WriterThreadStore";
 import {
   type CsvExportOptions,
   type ExportResult,
   ExportService,
   type JsonExportOptions,
-} from "./services/ExportService";
-import { type ImportOptions, type ImportReport, ImportService } from "./services/ImportService";
+} from "./exchange/ExportService";
+import { type ImportOptions, type ImportReport, ImportService } from "./exchange/ImportService";
 import {
   type BaselineOptions,
   type DurationBaseline,
@@ -39,8 +39,8 @@ import {
 import { ProfileService, type ProfileServiceOptions } from "./services/ProfileService";
 import { type ReportResult, ReportService } from "./report/ReportService";
 import type { ReportFilter } from "./report/report-data";
-import type { ExecutionMetric } from "./entities/ExecutionMetric.entity";
-import type { SkillProfile } from "./entities/SkillProfile.entity";
+import type { ExecutionMetric } from "./storage/entities/ExecutionMetric.entity";
+import type { SkillProfile } from "./storage/entities/SkillProfile.entity";
 import type { ErrorClassifier } from "./tracking/classify-error";
 import { getDefaultSink, setDefaultSink } from "./tracking/default-sink";
 import type { EndResult, ExecutionContext } from "./tracking/ExecutionContext";
@@ -146,10 +146,11 @@ export class ExecutionMetricsCollector {
     try {
       await openDatabase(dataSource);
       store = recorderStoreFor(dataSource, options);
-      const recorder = new Recorder(store, {
-        ...options,
-        spillPath: options.spillPath === undefined ? defaultSpillPath(dataSource) : options.spillPath,
-      });
+      const recorder = new Recorder(
+        store,
+        { ...options, spillPath: options.spillPath === undefined ? defaultSpillPath(dataSource) : options.spillPath },
+        validateMetricRecord,
+      );
       const collector = new ExecutionMetricsCollector(dataSource, recorder, store, ownsDataSource, options);
       // In the background: a large backlog must not hold up the application's start. Queries wait for it
       // (they flush first), so they still read every recorded row.
@@ -376,7 +377,7 @@ function recorderStoreFor(dataSource: DataSource, options: CollectorOptions): Me
   const filePath = sqliteFilePath(dataSource);
   if (filePath !== null) {
     const busyTimeoutMillis = (dataSource.options as { busyTimeout?: number }).busyTimeout ?? options.busyTimeoutMillis ?? 5000;
-    return new WriterThreadStore({ kind: "sqlite", filePath, busyTimeoutMillis });
+    return new WriterThreadStore({ kind: "sqlite", filePath, busyTimeoutMillis, cancel: new SharedArrayBuffer(4) });
   }
   const postgres = postgresByUrl(options);
   if (postgres !== null) {

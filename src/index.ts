@@ -28,28 +28,28 @@ export type { RecorderStats, ShutdownOptions } from "./recording/Recorder";
 export { RepeatedProblemsError } from "./recording/ErrorReporter";
 
 // Data model and database
-export { ExecutionMetric } from "./entities/ExecutionMetric.entity";
-export { SkillProfile } from "./entities/SkillProfile.entity";
-export type { SuccessRateTrend } from "./entities/SkillProfile.entity";
-export { ErrorCategory } from "./entities/ErrorCategory.entity";
-export type { ErrorSeverity } from "./entities/ErrorCategory.entity";
+export { ExecutionMetric } from "./storage/entities/ExecutionMetric.entity";
+export { SkillProfile } from "./storage/entities/SkillProfile.entity";
+export type { SuccessRateTrend } from "./storage/entities/SkillProfile.entity";
+export { ErrorCategory } from "./storage/entities/ErrorCategory.entity";
+export type { ErrorSeverity } from "./storage/entities/ErrorCategory.entity";
 export {
   EXECUTION_METRIC_COLUMNS,
   EXECUTION_METRIC_COLUMN_NAMES,
   EXECUTION_STATUSES,
   FINISHED_STATUSES,
   METRIC_VERSION,
-} from "./entities/execution-metric-columns";
-export type { ExecutionMetricRow, ExecutionStatus, ColumnSpec, ColumnKind } from "./entities/execution-metric-columns";
-export { LIMITS, TRUNCATION_MARKER } from "./entities/limits";
+} from "./model/execution-metric-columns";
+export type { ExecutionMetricRow, ExecutionStatus, ColumnSpec, ColumnKind } from "./model/execution-metric-columns";
+export { LIMITS, TRUNCATION_MARKER } from "./model/limits";
 export {
   createDataSource,
   openDatabase,
   SKILL_METRICS_ENTITIES,
   SKILL_METRICS_MIGRATIONS,
   DEFAULT_DATABASE_PATH,
-} from "./database/data-source";
-export type { DatabaseOptions } from "./database/data-source";
+} from "./storage/data-source";
+export type { DatabaseOptions } from "./storage/data-source";
 export { validateMetricRecord } from "./validation/validate-record";
 
 // Services
@@ -67,12 +67,12 @@ export type {
 } from "./services/MetricsQueryService";
 export { ProfileService } from "./services/ProfileService";
 export type { ProfileServiceOptions } from "./services/ProfileService";
-export { ExportService, STATS_DEFINITIONS_VERSION } from "./services/ExportService";
-export type { CsvExportOptions, JsonExportOptions, ExportOptions, ExportResult } from "./services/ExportService";
-export type { ExportDestination } from "./export/export-destination";
-export type { ExportFilter } from "./export/metric-filter";
-export { ImportService } from "./services/ImportService";
-export type { ImportFormat, ImportOptions, ImportIssue, ImportReport } from "./services/ImportService";
+export { ExportService, STATS_DEFINITIONS_VERSION } from "./exchange/ExportService";
+export type { CsvExportOptions, JsonExportOptions, ExportOptions, ExportResult } from "./exchange/ExportService";
+export type { ExportDestination } from "./exchange/export-destination";
+export type { ExportFilter } from "./exchange/metric-filter";
+export { ImportService } from "./exchange/ImportService";
+export type { ImportFormat, ImportOptions, ImportIssue, ImportReport } from "./exchange/ImportService";
 
 export { ReportService } from "./report/ReportService";
 export type { ReportOptions, ReportResult } from "./report/ReportService";

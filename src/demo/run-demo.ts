@@ -2,7 +2,7 @@ import { promises as fs } from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ExecutionMetricsCollector } from "../ExecutionMetricsCollector";
-import type { SkillProfile } from "../entities/SkillProfile.entity";
+import type { SkillProfile } from "../storage/entities/SkillProfile.entity";
 import { SeededRandom } from "./seeded-random";
 import { CsvReaderSkill } from "./skills/CsvReaderSkill";
 import { JsonWriterSkill } from "./skills/JsonWriterSkill";

@@ -1,4 +1,4 @@
-import type { ExecutionMetricRow } from "../entities/execution-metric-columns";
+import type { ExecutionMetricRow } from "../model/execution-metric-columns";
 
 /**
  * Where the recorder writes finished rows. Implementations must be idempotent on execution_id: writing a row

@@ -1,4 +1,4 @@
-import type { ExecutionMetricRow } from "../entities/execution-metric-columns";
+import type { ExecutionMetricRow } from "../model/execution-metric-columns";
 import { ConfigurationError, StorageError } from "../errors";
 import type { ExecutionSink } from "../tracking/ExecutionSink";
 import { settleWithin } from "./deadline";
@@ -145,11 +145,13 @@ export class Recorder implements ExecutionSink {
   constructor(
     private readonly store: MetricStore,
     options?: RecorderOptions,
+    /** What a spill line that is not a stored row becomes (see SpillFile); the collector passes validateMetricRecord. */
+    completeRecord?: (value: unknown) => ExecutionMetricRow,
   ) {
     this.options = resolveRecorderOptions(options);
     this.maxHanded = store.pipelined === true ? Number.POSITIVE_INFINITY : 1;
     this.errors = new ErrorReporter(this.options.onError);
-    this.spill = this.options.spillPath === null ? null : new SpillFile(this.options.spillPath);
+    this.spill = this.options.spillPath === null ? null : new SpillFile(this.options.spillPath, completeRecord);
     this.journal =
       this.spill !== null && this.options.durability === "sync-spill"
         ? new SyncJournal(this.spill.journalPathFor(process.pid))

@@ -1,9 +1,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as readline from "node:readline";
-import type { ExecutionMetricRow } from "../entities/execution-metric-columns";
+import type { ExecutionMetricRow } from "../model/execution-metric-columns";
 import { StorageError } from "../errors";
-import { hasStoredRowShape, validateMetricRecord } from "../validation/validate-record";
+import { isStoredRow } from "../model/stored-row";
 
 /** Infix of a spill file taken over by a replay: `<spill>.replaying-<pid>-<n>`. */
 const REPLAYING_INFIX = ".replaying-";
@@ -43,7 +43,16 @@ interface ReplayHandlers {
  * Several processes may share one spill file: see {@link SpillFile.append} for the race it closes.
  */
 export class SpillFile {
-  constructor(readonly path: string) {}
+  /**
+   * @param path the spill file.
+   * @param completeRecord what a line that is not a stored row becomes (throwing when it is not a valid
+   *   record): the collector passes validateMetricRecord, which fills defaults and normalizes; without it such
+   *   lines are refused. Passed in so that recording never loads the validation of the entity classes.
+   */
+  constructor(
+    readonly path: string,
+    private readonly completeRecord?: (value: unknown) => ExecutionMetricRow,
+  ) {}
 
   /** The journal file that a process with this pid keeps in `sync-spill` durability. */
   journalPathFor(pid: number): string {
@@ -189,7 +198,7 @@ export class SpillFile {
         for await (const line of lines) {
           lineNumber++;
           if (lineNumber <= alreadyDone || line.trim() === "") continue;
-          const parsed = parseLine(line);
+          const parsed = parseLine(line, this.completeRecord);
           if (typeof parsed === "string") {
             rejected.push({ reason: parsed, line, lineNumber });
             continue;
@@ -278,16 +287,17 @@ function writeAfterCompleteLine(fd: number, text: string): void {
 }
 
 /** The row of a spill line, or why the line is not a valid row. */
-function parseLine(line: string): ExecutionMetricRow | string {
+function parseLine(line: string, completeRecord: ((value: unknown) => ExecutionMetricRow) | undefined): ExecutionMetricRow | string {
   let value: unknown;
   try {
     value = JSON.parse(line);
   } catch {
     return "not JSON (a crash while appending cuts the last line)";
   }
-  if (hasStoredRowShape(value)) return value;
+  if (isStoredRow(value)) return value;
+  if (completeRecord === undefined) return "not a complete stored row";
   try {
-    return validateMetricRecord(value);
+    return completeRecord(value);
   } catch (error) {
     return error instanceof Error ? error.message : String(error);
   }

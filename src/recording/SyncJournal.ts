@@ -1,5 +1,5 @@
 import * as fs from "node:fs";
-import type { ExecutionMetricRow } from "../entities/execution-metric-columns";
+import type { ExecutionMetricRow } from "../model/execution-metric-columns";
 import { StorageError } from "../errors";
 
 /**

@@ -1,4 +1,4 @@
-import { EXECUTION_METRIC_COLUMNS, type ExecutionMetricRow } from "../entities/execution-metric-columns";
+import { EXECUTION_METRIC_COLUMNS, type ExecutionMetricRow } from "../model/execution-metric-columns";
 
 /** The SQL dialects the write path speaks. */
 export type WriteDialect = "sqlite" | "postgres";

@@ -1,4 +1,4 @@
-import type { ExecutionMetricRow } from "../entities/execution-metric-columns";
+import type { ExecutionMetricRow } from "../model/execution-metric-columns";
 import { isRowFault } from "./row-faults";
 
 /** A row the database refused on its own, with the reason. */

@@ -1,9 +1,9 @@
 import type { DataSource } from "typeorm";
-import { type ExportDestination, openDestination } from "../export/export-destination";
-import { filterToSql } from "../export/metric-filter";
+import { type ExportDestination, openDestination } from "../exchange/export-destination";
+import { filterToSql } from "../exchange/metric-filter";
 import { ProfileService, type ProfileServiceOptions } from "../services/ProfileService";
-import { dialectOf, queryFor } from "../services/sql-support";
-import type { SkillProfile } from "../entities/SkillProfile.entity";
+import { dialectOf, queryFor } from "../storage/sql-support";
+import type { SkillProfile } from "../storage/entities/SkillProfile.entity";
 import { ConfigurationError } from "../errors";
 import { type Highlight, highlightSkills } from "./highlight-rules";
 import { definitionItems } from "./report-definitions";

@@ -1,4 +1,4 @@
-import type { SkillProfile } from "../entities/SkillProfile.entity";
+import type { SkillProfile } from "../storage/entities/SkillProfile.entity";
 
 /**
  * Which skills the report highlights, and why. Both rules read the stored SkillProfiles, so a highlight agrees

@@ -1,6 +1,6 @@
-import { type ExportFilter, filterToSql } from "../export/metric-filter";
+import { type ExportFilter, filterToSql } from "../exchange/metric-filter";
 import { durationPercentiles } from "../services/duration-statistics";
-import { FAILED, FINISHED, type Query, toNumber } from "../services/sql-support";
+import { FAILED, FINISHED, type Query, toNumber } from "../storage/sql-support";
 import { PROFILE_PERCENTILES } from "../services/statistics";
 import { fillLogBuckets, type LogBucket, logBucketSql } from "./log-buckets";
 import { chooseGranularity, type TimeGranularity, timeBucketKeys, timeBucketSql } from "./time-buckets";

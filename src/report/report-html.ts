@@ -1,4 +1,4 @@
-import type { SkillProfile } from "../entities/SkillProfile.entity";
+import type { SkillProfile } from "../storage/entities/SkillProfile.entity";
 import type { Highlight } from "./highlight-rules";
 import { ZERO_BUCKET } from "./log-buckets";
 import { PAGE_CSS, SORT_SCRIPT } from "./page-assets";

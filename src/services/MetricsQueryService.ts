@@ -1,13 +1,13 @@
 import type { DataSource, SelectQueryBuilder } from "typeorm";
-import { serializeWrite } from "../recording/write-queue";
-import { ExecutionMetric } from "../entities/ExecutionMetric.entity";
-import { EXECUTION_STATUSES, type ExecutionStatus } from "../entities/execution-metric-columns";
-import { LIMITS, truncateText } from "../entities/limits";
-import { ISO_TIMESTAMP_PATTERN } from "../entities/timestamp-transformer";
+import { serializeWrite } from "../storage/write-queue";
+import { ExecutionMetric } from "../storage/entities/ExecutionMetric.entity";
+import { EXECUTION_STATUSES, type ExecutionStatus } from "../model/execution-metric-columns";
+import { LIMITS, truncateText } from "../model/limits";
+import { ISO_TIMESTAMP_PATTERN } from "../storage/entities/timestamp-transformer";
 import { ConfigurationError, MetricValidationError, NotFoundError, type ValidationIssue } from "../errors";
 import { summarizeDurations } from "./duration-statistics";
 import { decodeCursor, encodeCursor } from "./metrics-cursor";
-import { type Dialect, dialectOf, FAILED, type Query, queryFor, toNumber } from "./sql-support";
+import { type Dialect, dialectOf, FAILED, type Query, queryFor, toNumber } from "../storage/sql-support";
 
 /** Filters, order and page of {@link MetricsQueryService.getMetrics}. Every field is optional. */
 export interface MetricsQuery {

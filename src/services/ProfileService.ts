@@ -1,7 +1,7 @@
 import type { DataSource } from "typeorm";
-import { openReadSnapshot, type ReadSnapshot } from "../database/read-snapshot";
-import { serializeWrite } from "../recording/write-queue";
-import { SkillProfile } from "../entities/SkillProfile.entity";
+import { openReadSnapshot, type ReadSnapshot } from "../storage/read-snapshot";
+import { serializeWrite } from "../storage/write-queue";
+import { SkillProfile } from "../storage/entities/SkillProfile.entity";
 import { ConfigurationError } from "../errors";
 import { durationPercentilesBatch, type PercentileRequest, sumSquaredDeviationsBySkill } from "./duration-statistics";
 import {
@@ -16,7 +16,7 @@ import {
   snapshotQuery,
   toNumber,
   toNumberOrNull,
-} from "./sql-support";
+} from "../storage/sql-support";
 import {
   isLowerBy,
   meanOrNull,

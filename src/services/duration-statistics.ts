@@ -1,4 +1,4 @@
-import { FINISHED, type Query, toNumber, toNumberOrNull } from "./sql-support";
+import { FINISHED, type Query, toNumber, toNumberOrNull } from "../storage/sql-support";
 import { interpolate, percentilePosition, sampleStddev } from "./statistics";
 
 /**

@@ -2,8 +2,8 @@ import {
   type ExecutionMetricRow,
   type ExecutionStatus,
   METRIC_VERSION,
-} from "../entities/execution-metric-columns";
-import { isStorableText, LIMITS, truncateText } from "../entities/limits";
+} from "../model/execution-metric-columns";
+import { isStorableText, LIMITS, truncateText } from "../model/limits";
 import { ExecutionStateError, MetricValidationError, type ValidationIssue } from "../errors";
 import { classifyError, type ErrorClassifier } from "./classify-error";
 import { executionStorage } from "./current-execution";

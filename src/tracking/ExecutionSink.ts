@@ -1,4 +1,4 @@
-import type { ExecutionMetricRow } from "../entities/execution-metric-columns";
+import type { ExecutionMetricRow } from "../model/execution-metric-columns";
 import type { ErrorClassifier } from "./classify-error";
 
 /**

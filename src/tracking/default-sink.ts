@@ -1,7 +1,7 @@
-import type { ExecutionMetricRow } from "../entities/execution-metric-columns";
+import type { ExecutionMetricRow } from "../model/execution-metric-columns";
 import { SkillMetricsError } from "../errors";
 import type { ExecutionSink } from "./ExecutionSink";
-import { LIMITS, truncateText } from "../entities/limits";
+import { LIMITS, truncateText } from "../model/limits";
 import { redactErrorText } from "./redact-error";
 import { safeReport } from "./safe-report";
 

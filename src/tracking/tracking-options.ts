@@ -1,4 +1,4 @@
-import { isStorableText, LIMITS } from "../entities/limits";
+import { isStorableText, LIMITS } from "../model/limits";
 import { ConfigurationError } from "../errors";
 import type { ErrorClassifier } from "./classify-error";
 

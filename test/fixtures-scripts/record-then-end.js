@@ -12,8 +12,8 @@ const path = require("node:path");
 // SKILL_METRICS_DIST lets a developer point at a private build while others rebuild dist/ (npm test uses dist/).
 const dist = process.env.SKILL_METRICS_DIST || path.join(__dirname, "../../dist/src");
 const { Recorder } = require(path.join(dist, "recording/Recorder"));
-const { SqlMetricStore } = require(path.join(dist, "recording/SqlMetricStore"));
-const { createDataSource, openDatabase } = require(path.join(dist, "database/data-source"));
+const { SqlMetricStore } = require(path.join(dist, "storage/SqlMetricStore"));
+const { createDataSource, openDatabase } = require(path.join(dist, "storage/data-source"));
 const { makeRow } = require("./make-row");
 
 const [database, how, rowsArg, durability = "batched"] = process.argv.slice(2);

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createDataSource } from "../../src/database/data-source";
+import { createDataSource } from "../../src/storage/data-source";
 import { createPgDatabase, describePg, type PgTestDatabase } from "./pg-database";
 
 /**

@@ -40,7 +40,7 @@ interface BuiltCollector {
   getMetrics(): Promise<unknown>;
 }
 
-/** The build's database/data-source module (internal, not exported by the package): the pool options. */
+/** The build's storage/data-source module (internal, not exported by the package): the pool options. */
 interface BuiltDataSourceModule {
   createDataSource(options: Record<string, unknown>): BuiltDataSource;
   openDatabase(dataSource: BuiltDataSource): Promise<BuiltDataSource>;
@@ -375,7 +375,7 @@ describePrivateCluster("faults that must not lose a row", () => {
     // ROLLBACK after it is dropped by its own timeout, and after a thaw the next query ran inside the abandoned
     // transaction. The data source's client closes the connection instead.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const { createDataSource, openDatabase } = require(path.join(DIST, "database/data-source.js")) as BuiltDataSourceModule;
+    const { createDataSource, openDatabase } = require(path.join(DIST, "storage/data-source.js")) as BuiltDataSourceModule;
     const { url } = await prepare("g");
     const dataSource = await openDatabase(createDataSource({ url, queryTimeoutMillis: 1000, connectTimeoutMillis: 1000 }));
     try {
@@ -479,7 +479,7 @@ describePrivateCluster("faults that must not lose a row", () => {
 
 describe("PostgreSQL connection options (no server needed)", () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { createDataSource } = require(path.join(DIST, "database/data-source.js")) as BuiltDataSourceModule;
+  const { createDataSource } = require(path.join(DIST, "storage/data-source.js")) as BuiltDataSourceModule;
   const url = "postgres://nobody@127.0.0.1:1/none";
 
   it("bounds connecting, statements (server and client side) and the pool by default", () => {

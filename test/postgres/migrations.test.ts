@@ -4,9 +4,9 @@ import {
   openDatabase,
   SKILL_METRICS_ENTITIES,
   SKILL_METRICS_MIGRATIONS,
-} from "../../src/database/data-source";
-import { ExecutionMetric } from "../../src/entities/ExecutionMetric.entity";
-import { EXECUTION_METRIC_COLUMNS } from "../../src/entities/execution-metric-columns";
+} from "../../src/storage/data-source";
+import { ExecutionMetric } from "../../src/storage/entities/ExecutionMetric.entity";
+import { EXECUTION_METRIC_COLUMNS } from "../../src/model/execution-metric-columns";
 import { createPgDatabase, describePg, type PgTestDatabase } from "./pg-database";
 
 /** Tables, indexes, triggers and functions of the public schema, with their definitions, in name order. */

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import type { DataSource } from "typeorm";
-import { createDataSource, openDatabase } from "../../src/database/data-source";
+import { createDataSource, openDatabase } from "../../src/storage/data-source";
 
 /**
  * The PostgreSQL server of the postgres suite: scripts/with-postgres.sh starts a throwaway cluster and exports

@@ -1,5 +1,5 @@
 import { ProfileService, type ProfileServiceOptions } from "../../src/services/ProfileService";
-import { SkillProfile } from "../../src/entities/SkillProfile.entity";
+import { SkillProfile } from "../../src/storage/entities/SkillProfile.entity";
 import { at, DAY, expectedProfiles, finished, fixtureRows, seed } from "../integration/services/seed";
 import { validateMetricRecord } from "../../src/validation/validate-record";
 import { describePg } from "./pg-database";

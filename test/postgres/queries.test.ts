@@ -1,4 +1,4 @@
-import type { ExecutionMetricRow } from "../../src/entities/execution-metric-columns";
+import type { ExecutionMetricRow } from "../../src/model/execution-metric-columns";
 import { MetricValidationError, NotFoundError } from "../../src/errors";
 import { type MetricsQuery, MetricsQueryService } from "../../src/services/MetricsQueryService";
 import { ProfileService } from "../../src/services/ProfileService";

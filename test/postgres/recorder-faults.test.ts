@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DataSource } from "typeorm";
 import { Recorder } from "../../src/recording/Recorder";
-import { SqlMetricStore } from "../../src/recording/SqlMetricStore";
+import { SqlMetricStore } from "../../src/storage/SqlMetricStore";
 import { makeRows } from "../unit/recording/make-row";
 import { createMigratedPgDatabase, describePg } from "./pg-database";
 

@@ -1,7 +1,7 @@
 import type { DataSource } from "typeorm";
-import { createDataSource, openDatabase } from "../../src/database/data-source";
-import type { ExecutionMetricRow } from "../../src/entities/execution-metric-columns";
-import { SqlMetricStore } from "../../src/recording/SqlMetricStore";
+import { createDataSource, openDatabase } from "../../src/storage/data-source";
+import type { ExecutionMetricRow } from "../../src/model/execution-metric-columns";
+import { SqlMetricStore } from "../../src/storage/SqlMetricStore";
 import { createMigratedPgDatabase } from "./pg-database";
 
 /**

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DataSource } from "typeorm";
-import { createDataSource, openDatabase } from "../../src/database/data-source";
+import { createDataSource, openDatabase } from "../../src/storage/data-source";
 
 /** A migrated SQLite database in a fresh temporary directory; `cleanup()` destroys it and removes the files. */
 export interface TempDatabase {

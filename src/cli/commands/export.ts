@@ -1,5 +1,5 @@
-import { EXECUTION_STATUSES, type ExecutionStatus } from "../../entities/execution-metric-columns";
-import type { ExportFilter } from "../../export/metric-filter";
+import { EXECUTION_STATUSES, type ExecutionStatus } from "../../model/execution-metric-columns";
+import type { ExportFilter } from "../../exchange/metric-filter";
 import { type CliContext, requiredOption, stringOption, withCollector } from "../cli-context";
 import { createProgress } from "../progress-bar";
 import { UsageError } from "../UsageError";

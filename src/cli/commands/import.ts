@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import type { ImportFormat } from "../../services/ImportService";
+import type { ImportFormat } from "../../exchange/ImportService";
 import { type CliContext, integerOption, stringOption, withCollector } from "../cli-context";
 import { formatTable } from "../format-table";
 import { createProgress } from "../progress-bar";

@@ -1,4 +1,4 @@
-import { createDataSource } from "../../database/data-source";
+import { createDataSource } from "../../storage/data-source";
 import { type CliContext, stringOption } from "../cli-context";
 
 /** `skill-metrics migrate`: runs pending migrations and lists them. */

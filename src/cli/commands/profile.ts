@@ -1,5 +1,5 @@
 import type { DataSource } from "typeorm";
-import { SkillProfile } from "../../entities/SkillProfile.entity";
+import { SkillProfile } from "../../storage/entities/SkillProfile.entity";
 import { NotFoundError } from "../../errors";
 import { type CliContext, stringOption, withCollector } from "../cli-context";
 import { cellNumber, formatTable } from "../format-table";

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
-import type { ExecutionMetricRow } from "../../entities/execution-metric-columns";
+import type { ExecutionMetricRow } from "../../model/execution-metric-columns";
 import { ConfigurationError, StorageError } from "../../errors";
 import type { MetricStore } from "../MetricStore";
 import { encodeBatch } from "./batch-codec";
@@ -103,11 +103,21 @@ export class WriterThreadStore implements MetricStore {
   }
 
   /**
-   * Ends the writer thread now, whatever it is doing. A SQLite transaction cut off is rolled back by SQLite;
-   * a PostgreSQL one by the server when the connection drops. Every pending write is rejected.
+   * Stops the writes still queued, at once: a SQLite writer thread stops waiting for a lock and fails them; a
+   * PostgreSQL one is ended (the server rolls back the transaction it had open). Every pending write is
+   * rejected; the caller has saved their rows.
    */
   abandon(): void {
     this.closed = true;
+    if (this.config.kind === "sqlite") {
+      // Never terminate() a thread that may be inside a better-sqlite3 call (see SqliteBatchWriter.begin): it
+      // is told to give up instead, which it does within milliseconds, failing the writes still queued.
+      const cancelled = new Int32Array(this.config.cancel);
+      Atomics.store(cancelled, 0, 1);
+      Atomics.notify(cancelled, 0);
+      return;
+    }
+    // pg is JavaScript on a socket: ending the thread drops the connection, and the server rolls back.
     const worker = this.worker;
     this.worker = null;
     void worker?.terminate();

@@ -1,4 +1,4 @@
-import { EXECUTION_METRIC_COLUMNS, type ExecutionMetricRow } from "../../entities/execution-metric-columns";
+import { EXECUTION_METRIC_COLUMNS, type ExecutionMetricRow } from "../../model/execution-metric-columns";
 
 /**
  * How one column of a batch crosses to the writer thread:

@@ -1,5 +1,5 @@
 import type { Client } from "pg";
-import type { ExecutionMetricRow } from "../../entities/execution-metric-columns";
+import type { ExecutionMetricRow } from "../../model/execution-metric-columns";
 import { buildInsert, forEachStatement } from "../insert-statement";
 import type { BatchWriter, PostgresWriterConfig } from "./writer-protocol";
 

@@ -1,4 +1,4 @@
-import type { ExecutionMetricRow } from "../../entities/execution-metric-columns";
+import type { ExecutionMetricRow } from "../../model/execution-metric-columns";
 import type { EncodedBatch } from "./batch-codec";
 
 /**
@@ -17,6 +17,11 @@ export interface SqliteWriterConfig {
   readonly filePath: string;
   /** How long a write waits for another connection's lock, in milliseconds. */
   readonly busyTimeoutMillis: number;
+  /**
+   * One Int32 shared with the main thread: set to 1 when the writes still queued are abandoned (a shutdown that
+   * missed its deadline). The thread then stops waiting for a lock and fails what is left at once.
+   */
+  readonly cancel: SharedArrayBuffer;
 }
 
 /** A PostgreSQL database by URL, written through one pg client. The limits are those of DatabaseOptions. */

@@ -3,7 +3,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { EXECUTION_METRIC_COLUMNS } from "../../../src/entities/execution-metric-columns";
+import { EXECUTION_METRIC_COLUMNS } from "../../../src/model/execution-metric-columns";
 
 /**
  * Spawns the BUILT bin, as a user runs it (`npm run build` first). SKILL_METRICS_DIST may point at a private

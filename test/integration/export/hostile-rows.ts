@@ -1,5 +1,5 @@
-import type { ExecutionMetricRow } from "../../../src/entities/execution-metric-columns";
-import { LIMITS } from "../../../src/entities/limits";
+import type { ExecutionMetricRow } from "../../../src/model/execution-metric-columns";
+import { LIMITS } from "../../../src/model/limits";
 import { validateMetricRecord } from "../../../src/validation/validate-record";
 
 /** A valid, complete row; `overrides` replace fields. Ids are derived from `n` so that tests are deterministic. */

@@ -45,7 +45,7 @@ describe("fault: shutdown({ timeoutMillis }) with a write that does not end", ()
 
   it("(a) a store whose insert never settles: shutdown({ timeoutMillis: 2000 }) returns in time, every row is in the spill file, a fresh Recorder replays them all", async () => {
     const { Recorder } = require(join(DIST, "recording/Recorder.js")) as { Recorder: RecorderClass };
-    const { SqlMetricStore } = require(join(DIST, "recording/SqlMetricStore.js")) as {
+    const { SqlMetricStore } = require(join(DIST, "storage/SqlMetricStore.js")) as {
       SqlMetricStore: new (dataSource: unknown) => { insert(rows: readonly unknown[]): Promise<void> };
     };
     db = await createTempDatabase();

@@ -93,9 +93,9 @@ async function collectorSubject(database: string, spillPath: string, mountDir: s
 
 async function sharedConnectionSubject(database: string, spillPath: string, onError: (e: unknown) => void): Promise<Subject> {
   assertBuilt();
-  const { createDataSource, openDatabase } = require(join(DIST, "database/data-source.js"));
+  const { createDataSource, openDatabase } = require(join(DIST, "storage/data-source.js"));
   const { Recorder } = require(join(DIST, "recording/Recorder.js"));
-  const { SqlMetricStore } = require(join(DIST, "recording/SqlMetricStore.js"));
+  const { SqlMetricStore } = require(join(DIST, "storage/SqlMetricStore.js"));
   const dataSource = await openDatabase(createDataSource({ database }));
   const recorder = new Recorder(new SqlMetricStore(dataSource), { spillPath, batchSize: BATCH, flushIntervalMillis: 60_000, onError });
   return {

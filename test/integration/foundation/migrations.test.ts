@@ -1,7 +1,7 @@
 import { DataSource } from "typeorm";
-import { ExecutionMetric } from "../../../src/entities/ExecutionMetric.entity";
-import { EXECUTION_METRIC_COLUMNS } from "../../../src/entities/execution-metric-columns";
-import { createDataSource, openDatabase, SKILL_METRICS_MIGRATIONS } from "../../../src/database/data-source";
+import { ExecutionMetric } from "../../../src/storage/entities/ExecutionMetric.entity";
+import { EXECUTION_METRIC_COLUMNS } from "../../../src/model/execution-metric-columns";
+import { createDataSource, openDatabase, SKILL_METRICS_MIGRATIONS } from "../../../src/storage/data-source";
 
 async function tables(dataSource: DataSource): Promise<string[]> {
   const rows: { name: string }[] = await dataSource.query(

@@ -1,7 +1,7 @@
 import { MetricValidationError, SkillMetricsError } from "../../../src/errors";
-import { SqlMetricStore } from "../../../src/recording/SqlMetricStore";
+import { SqlMetricStore } from "../../../src/storage/SqlMetricStore";
 import { validateMetricRecord } from "../../../src/validation/validate-record";
-import { LIMITS, TRUNCATION_MARKER } from "../../../src/entities/limits";
+import { LIMITS, TRUNCATION_MARKER } from "../../../src/model/limits";
 import { createTempDatabase, type TempDatabase } from "../../support/temp-database";
 import { type InvalidCase, INVALID_RECORDS } from "../../support/invalid-records";
 

@@ -2,9 +2,9 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createDataSource, openDatabase } from "../../../src/database/data-source";
+import { createDataSource, openDatabase } from "../../../src/storage/data-source";
 import { Recorder } from "../../../src/recording/Recorder";
-import { SqlMetricStore } from "../../../src/recording/SqlMetricStore";
+import { SqlMetricStore } from "../../../src/storage/SqlMetricStore";
 import { makeRow } from "../../unit/recording/make-row";
 
 /**

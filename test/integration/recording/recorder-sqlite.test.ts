@@ -2,9 +2,9 @@ import { spawn } from "node:child_process";
 import { chmodSync, existsSync, readdirSync, readFileSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import * as sqlite3 from "sqlite3";
-import { createDataSource, openDatabase } from "../../../src/database/data-source";
+import { createDataSource, openDatabase } from "../../../src/storage/data-source";
 import { Recorder } from "../../../src/recording/Recorder";
-import { SqlMetricStore } from "../../../src/recording/SqlMetricStore";
+import { SqlMetricStore } from "../../../src/storage/SqlMetricStore";
 import { createTempDatabase, type TempDatabase } from "../../support/temp-database";
 import { makeRows } from "../../unit/recording/make-row";
 

@@ -5,9 +5,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Readable, Writable } from "node:stream";
 import { ExecutionMetricsCollector } from "../../../src/ExecutionMetricsCollector";
-import { EXECUTION_METRIC_COLUMNS } from "../../../src/entities/execution-metric-columns";
-import { createDataSource, openDatabase } from "../../../src/database/data-source";
-import { ImportService } from "../../../src/services/ImportService";
+import { EXECUTION_METRIC_COLUMNS } from "../../../src/model/execution-metric-columns";
+import { createDataSource, openDatabase } from "../../../src/storage/data-source";
+import { ImportService } from "../../../src/exchange/ImportService";
 
 /**
  * Several processes, each with several async workers, tracking into ONE SQLite file through the BUILT

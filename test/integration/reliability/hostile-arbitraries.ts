@@ -1,6 +1,6 @@
 import fc from "fast-check";
-import { EXECUTION_METRIC_COLUMN_NAMES } from "../../../src/entities/execution-metric-columns";
-import { LIMITS } from "../../../src/entities/limits";
+import { EXECUTION_METRIC_COLUMN_NAMES } from "../../../src/model/execution-metric-columns";
+import { LIMITS } from "../../../src/model/limits";
 
 /**
  * fast-check arbitraries for the hostile-input suite: malformed records (each malformation names the field

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ExecutionMetricsCollector } from "../../../src/ExecutionMetricsCollector";
 import { ConfigurationError, SkillMetricsError } from "../../../src/errors";
-import { LIMITS } from "../../../src/entities/limits";
+import { LIMITS } from "../../../src/model/limits";
 import { setDefaultSink } from "../../../src/tracking/default-sink";
 import { stableDigest } from "../../../src/tracking/stable-digest";
 import { TrackExecution } from "../../../src/tracking/TrackExecution";

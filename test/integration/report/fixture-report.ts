@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { DataSource } from "typeorm";
-import { createDataSource, openDatabase } from "../../../src/database/data-source";
-import { SqlMetricStore } from "../../../src/recording/SqlMetricStore";
+import { createDataSource, openDatabase } from "../../../src/storage/data-source";
+import { SqlMetricStore } from "../../../src/storage/SqlMetricStore";
 import { fixtureRows } from "../services/seed";
 
 /** The instant the fixture reports are "generated" and profiled at: just after the newest fixture row. */

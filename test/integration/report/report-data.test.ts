@@ -1,4 +1,4 @@
-import { dialectOf, queryFor } from "../../../src/services/sql-support";
+import { dialectOf, queryFor } from "../../../src/storage/sql-support";
 import { BUCKETS_PER_DECADE, ZERO_BUCKET } from "../../../src/report/log-buckets";
 import { loadReportData } from "../../../src/report/report-data";
 import { ReportService } from "../../../src/report/ReportService";

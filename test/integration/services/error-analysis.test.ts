@@ -1,5 +1,5 @@
 import type { DataSource } from "typeorm";
-import { createDataSource, openDatabase } from "../../../src/database/data-source";
+import { createDataSource, openDatabase } from "../../../src/storage/data-source";
 import { MetricValidationError } from "../../../src/errors";
 import { MetricsQueryService } from "../../../src/services/MetricsQueryService";
 import { at, finished, seed } from "./seed";

@@ -1,6 +1,6 @@
 import type { DataSource } from "typeorm";
-import { createDataSource, openDatabase } from "../../../src/database/data-source";
-import type { ExecutionMetricRow } from "../../../src/entities/execution-metric-columns";
+import { createDataSource, openDatabase } from "../../../src/storage/data-source";
+import type { ExecutionMetricRow } from "../../../src/model/execution-metric-columns";
 import { MetricValidationError } from "../../../src/errors";
 import { type MetricsQuery, MetricsQueryService } from "../../../src/services/MetricsQueryService";
 import { at, finished, seed } from "./seed";

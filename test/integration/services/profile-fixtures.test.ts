@@ -1,6 +1,6 @@
 import type { DataSource } from "typeorm";
-import { createDataSource, openDatabase } from "../../../src/database/data-source";
-import { SqlMetricStore } from "../../../src/recording/SqlMetricStore";
+import { createDataSource, openDatabase } from "../../../src/storage/data-source";
+import { SqlMetricStore } from "../../../src/storage/SqlMetricStore";
 import { ProfileService } from "../../../src/services/ProfileService";
 import { DAY, expectedProfiles, fixtureRows } from "./seed";
 

@@ -1,5 +1,5 @@
 import type { DataSource } from "typeorm";
-import { createDataSource, openDatabase } from "../../../src/database/data-source";
+import { createDataSource, openDatabase } from "../../../src/storage/data-source";
 import { ConfigurationError } from "../../../src/errors";
 import { ProfileService } from "../../../src/services/ProfileService";
 import { at, DAY, finished, seed } from "./seed";

@@ -1,8 +1,8 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { DataSource } from "typeorm";
-import type { ExecutionMetricRow } from "../../../src/entities/execution-metric-columns";
-import { SqlMetricStore } from "../../../src/recording/SqlMetricStore";
+import type { ExecutionMetricRow } from "../../../src/model/execution-metric-columns";
+import { SqlMetricStore } from "../../../src/storage/SqlMetricStore";
 import { validateMetricRecord } from "../../../src/validation/validate-record";
 
 const FIXTURES = join(__dirname, "../../../fixtures");

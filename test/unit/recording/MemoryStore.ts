@@ -1,4 +1,4 @@
-import type { ExecutionMetricRow } from "../../../src/entities/execution-metric-columns";
+import type { ExecutionMetricRow } from "../../../src/model/execution-metric-columns";
 import type { MetricStore } from "../../../src/recording/MetricStore";
 
 /**

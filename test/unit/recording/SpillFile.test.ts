@@ -2,7 +2,7 @@ import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmS
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawnSync } from "node:child_process";
-import type { ExecutionMetricRow } from "../../../src/entities/execution-metric-columns";
+import type { ExecutionMetricRow } from "../../../src/model/execution-metric-columns";
 import { StorageError } from "../../../src/errors";
 import { SpillFile } from "../../../src/recording/SpillFile";
 import { makeRow, makeRows } from "./make-row";

@@ -1,4 +1,4 @@
-import type { ExecutionMetricRow } from "../../../src/entities/execution-metric-columns";
+import type { ExecutionMetricRow } from "../../../src/model/execution-metric-columns";
 
 // The one definition of a test row lives in plain JavaScript, for the child-process scripts too.
 const shared = require("../../fixtures-scripts/make-row.js") as {

@@ -1,4 +1,4 @@
-import type { ExecutionMetricRow } from "../../../src/entities/execution-metric-columns";
+import type { ExecutionMetricRow } from "../../../src/model/execution-metric-columns";
 import type { ErrorClassifier } from "../../../src/tracking/classify-error";
 import { setDefaultSink } from "../../../src/tracking/default-sink";
 import type { ExecutionSink } from "../../../src/tracking/ExecutionSink";

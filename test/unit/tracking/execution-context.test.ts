@@ -1,4 +1,4 @@
-import { LIMITS, TRUNCATION_MARKER } from "../../../src/entities/limits";
+import { LIMITS, TRUNCATION_MARKER } from "../../../src/model/limits";
 import { ExecutionStateError, MetricValidationError } from "../../../src/errors";
 import { start, track } from "../../../src/tracking/track";
 import { validateMetricRecord } from "../../../src/validation/validate-record";

@@ -1,14 +1,15 @@
 import { isDeepStrictEqual } from "node:util";
 import { getMetadataStorage, isUUID } from "class-validator";
-import { ExecutionMetric } from "../../../src/entities/ExecutionMetric.entity";
+import { ExecutionMetric } from "../../../src/storage/entities/ExecutionMetric.entity";
 import {
   type ColumnRules,
   EXECUTION_METRIC_COLUMNS,
   type ExecutionMetricRow,
   UUID_PATTERN,
-} from "../../../src/entities/execution-metric-columns";
-import { LIMITS } from "../../../src/entities/limits";
-import { hasStoredRowShape, isStoredRow, validateMetricRecord } from "../../../src/validation/validate-record";
+} from "../../../src/model/execution-metric-columns";
+import { LIMITS } from "../../../src/model/limits";
+import { hasStoredRowShape, isStoredRow } from "../../../src/model/stored-row";
+import { validateMetricRecord } from "../../../src/validation/validate-record";
 import { makeRow, makeRows } from "../recording/make-row";
 import { INVALID_RECORDS } from "../../support/invalid-records";
 

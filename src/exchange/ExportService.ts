@@ -1,13 +1,13 @@
 import type { DataSource } from "typeorm";
-import { SkillProfile } from "../entities/SkillProfile.entity";
+import { SkillProfile } from "../storage/entities/SkillProfile.entity";
 import { ConfigurationError, SkillMetricsError, StorageError } from "../errors";
-import { CSV_HEADER, encodeCsvRow } from "../export/csv-encoding";
-import { type DestinationWriter, type ExportDestination, openDestination } from "../export/export-destination";
-import { encodeJsonRow } from "../export/json-encoding";
-import { type LineRenderer, readRenderedPages } from "../export/metric-pages";
-import type { ExportFilter } from "../export/metric-filter";
-import { csvLineSql, jsonObjectSql } from "../export/sql-encoding";
-import { ProfileService } from "./ProfileService";
+import { CSV_HEADER, encodeCsvRow } from "./csv-encoding";
+import { type DestinationWriter, type ExportDestination, openDestination } from "./export-destination";
+import { encodeJsonRow } from "./json-encoding";
+import { type LineRenderer, readRenderedPages } from "./metric-pages";
+import type { ExportFilter } from "./metric-filter";
+import { csvLineSql, jsonObjectSql } from "./sql-encoding";
+import { ProfileService } from "../services/ProfileService";
 
 /** Version of the statistics definitions written into stats.json (bump when a profile definition changes). */
 export const STATS_DEFINITIONS_VERSION = "1.0";

@@ -1,7 +1,7 @@
 import { DataSource, type DataSourceOptions } from "typeorm";
-import { ErrorCategory } from "../entities/ErrorCategory.entity";
-import { ExecutionMetric } from "../entities/ExecutionMetric.entity";
-import { SkillProfile } from "../entities/SkillProfile.entity";
+import { ErrorCategory } from "./entities/ErrorCategory.entity";
+import { ExecutionMetric } from "./entities/ExecutionMetric.entity";
+import { SkillProfile } from "./entities/SkillProfile.entity";
 import { InitialSchema1764288000000 } from "../../migrations/1764288000000-InitialSchema";
 import { QueryIndexes1764374400000 } from "../../migrations/1764374400000-QueryIndexes";
 import { ConfigurationError } from "../errors";

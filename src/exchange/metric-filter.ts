@@ -1,4 +1,4 @@
-import { EXECUTION_STATUSES, type ExecutionStatus } from "../entities/execution-metric-columns";
+import { EXECUTION_STATUSES, type ExecutionStatus } from "../model/execution-metric-columns";
 import { ConfigurationError } from "../errors";
 
 /** Which executions an export covers. Every field is optional; none means all. */

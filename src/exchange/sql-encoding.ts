@@ -1,4 +1,4 @@
-import { type ColumnSpec, EXECUTION_METRIC_COLUMNS } from "../entities/execution-metric-columns";
+import { type ColumnSpec, EXECUTION_METRIC_COLUMNS } from "../model/execution-metric-columns";
 
 /**
  * SQLite expressions that render a whole export line inside SQLite, in the dialect of csv-encoding.ts.

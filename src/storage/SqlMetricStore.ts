@@ -1,9 +1,9 @@
 import * as path from "node:path";
 import type { DataSource, QueryRunner } from "typeorm";
-import type { ExecutionMetricRow } from "../entities/execution-metric-columns";
-import { buildInsert, forEachStatement, type WriteDialect } from "./insert-statement";
-import { FileIdentityCheck } from "./file-identity";
-import type { MetricStore } from "./MetricStore";
+import type { ExecutionMetricRow } from "../model/execution-metric-columns";
+import { buildInsert, forEachStatement, type WriteDialect } from "../recording/insert-statement";
+import { FileIdentityCheck } from "../recording/file-identity";
+import type { MetricStore } from "../recording/MetricStore";
 import { serializeWrite } from "./write-queue";
 
 /**

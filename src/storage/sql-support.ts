@@ -1,5 +1,5 @@
 import type { DataSource, EntityManager } from "typeorm";
-import type { ReadSnapshot } from "../database/read-snapshot";
+import type { ReadSnapshot } from "./read-snapshot";
 
 /** The SQL dialects the services speak. SQLite is the target; PostgreSQL statements are kept portable. */
 export type Dialect = "sqlite" | "postgres";

@@ -1,5 +1,5 @@
 import type { DataSource } from "typeorm";
-import { openReadSnapshot } from "../database/read-snapshot";
+import { openReadSnapshot } from "../storage/read-snapshot";
 import { type ExportFilter, filterToSql } from "./metric-filter";
 
 /** One page of rendered lines, joined by the page separator, and how many rows it holds. */

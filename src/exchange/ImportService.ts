@@ -9,13 +9,13 @@ import {
   EXECUTION_METRIC_COLUMNS,
   type ColumnSpec,
   type ExecutionMetricRow,
-} from "../entities/execution-metric-columns";
+} from "../model/execution-metric-columns";
 import { ConfigurationError, MetricValidationError, SkillMetricsError, StorageError } from "../errors";
-import { decodeCsvCell } from "../export/csv-encoding";
-import { CsvSyntaxError, readCsvRecords } from "../export/csv-reader";
-import { JsonArraySyntaxError, readJsonArrayElements } from "../export/json-array-reader";
+import { decodeCsvCell } from "./csv-encoding";
+import { CsvSyntaxError, readCsvRecords } from "./csv-reader";
+import { JsonArraySyntaxError, readJsonArrayElements } from "./json-array-reader";
 import type { MetricStore } from "../recording/MetricStore";
-import { SqlMetricStore } from "../recording/SqlMetricStore";
+import { SqlMetricStore } from "../storage/SqlMetricStore";
 import { validateMetricRecord } from "../validation/validate-record";
 
 /** A file format import reads. */

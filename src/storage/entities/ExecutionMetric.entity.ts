@@ -17,8 +17,8 @@ import {
   MinLength,
 } from "class-validator";
 import { Column, Entity, Index, PrimaryColumn } from "typeorm";
-import { EXECUTION_STATUSES, type ExecutionStatus, METRIC_VERSION } from "./execution-metric-columns";
-import { LIMITS } from "./limits";
+import { EXECUTION_STATUSES, type ExecutionStatus, METRIC_VERSION } from "../../model/execution-metric-columns";
+import { LIMITS } from "../../model/limits";
 import { isoTimestampTransformer, isRealIsoTimestamp } from "./timestamp-transformer";
 
 const finite = { allowNaN: false, allowInfinity: false };

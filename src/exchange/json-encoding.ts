@@ -1,4 +1,4 @@
-import { EXECUTION_METRIC_COLUMNS } from "../entities/execution-metric-columns";
+import { EXECUTION_METRIC_COLUMNS } from "../model/execution-metric-columns";
 
 /**
  * Encodes one row as a JSON object (snake_case keys in documented order, no line break): the JavaScript twin

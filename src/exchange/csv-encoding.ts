@@ -1,4 +1,4 @@
-import { type ColumnKind, EXECUTION_METRIC_COLUMNS } from "../entities/execution-metric-columns";
+import { type ColumnKind, EXECUTION_METRIC_COLUMNS } from "../model/execution-metric-columns";
 
 /**
  * The CSV dialect of skill-metrics exports, in one place (the SQL builder in sql-encoding.ts writes the same
