@@ -328,6 +328,7 @@ export class ExecutionMetricsCollector {
         new SkillMetricsError(
           `${abandoned.length} execution(s) started with start()/startExecution() were never ended; ` +
             `recorded with status "running": ${abandoned.slice(0, 5).map((e) => e.executionId).join(", ")}`,
+          { code: "SKILL_METRICS_EXECUTIONS_NOT_ENDED" },
         ),
       );
     }

@@ -1,13 +1,45 @@
 /**
  * The error classes of skill-metrics. Every error the SDK throws at its caller is a SkillMetricsError; none
  * is ever thrown into a tracked skill (tracking failures go to the error handler instead).
+ *
+ * **Codes.** Every SkillMetricsError has a string `code` that names its case and never changes between
+ * releases, so a catch block or an `onError` handler can filter on it. Codes start with `SKILL_METRICS_`.
+ * Each class has one (its static `CODE`, carried by errors built with `new`); a static factory that names a
+ * finer case gives that case's own code (`RecordingError.queueFull()` → `"SKILL_METRICS_QUEUE_FULL"`). To
+ * match every error of a class, use `instanceof` (or `name`); to match one case, use `code`.
+ *
+ * The one exception is kept for compatibility: a {@link StorageError} whose underlying error carried a code of
+ * the driver or the OS (`"SQLITE_BUSY"`, `"ECONNREFUSED"`, `"53300"`, …) has that code as `code`, as it always
+ * had (`driverCode` holds it too).
+ *
+ * **Causes.** `cause` is only ever a real underlying error (a driver's, the file system's, or another
+ * SkillMetricsError that led to this one); an error without one has no `cause`.
  */
 
-/** Base class: `name` is the concrete class name, `cause` keeps a driver's original error. */
+/** Options of the {@link SkillMetricsError} constructor. */
+export interface SkillMetricsErrorOptions {
+  /** The underlying error, kept as `cause`. Leave it out when there is none. */
+  readonly cause?: unknown;
+  /** The case's code; defaults to the class's static `CODE`. */
+  readonly code?: string;
+}
+
+/**
+ * Base class: `name` is the concrete class name, `code` a stable string naming the case (see the module
+ * comment), `cause` the underlying error when there is one. Thrown as such only for problems of no narrower
+ * class, and then with a code of its own (`"SKILL_METRICS_ERROR"` unless a finer one is given).
+ */
 export class SkillMetricsError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** The code of this class: `code` of every error built without a finer one. */
+  static readonly CODE: string = "SKILL_METRICS_ERROR";
+
+  /** A stable string naming the case, `SKILL_METRICS_…` (a StorageError may carry its driver's, see there). */
+  readonly code: string;
+
+  constructor(message: string, options?: SkillMetricsErrorOptions) {
+    super(message, options !== undefined && "cause" in options ? { cause: options.cause } : undefined);
     this.name = new.target.name;
+    this.code = options?.code ?? (new.target as typeof SkillMetricsError).CODE;
   }
 }
 
@@ -25,6 +57,8 @@ export interface ValidationIssue {
 
 /** A record, option or feedback value broke a rule. Nothing was written. */
 export class MetricValidationError extends SkillMetricsError {
+  static override readonly CODE: string = "SKILL_METRICS_VALIDATION";
+
   /** Every broken rule, at least one. */
   readonly issues: readonly ValidationIssue[];
 
@@ -43,6 +77,8 @@ export class MetricValidationError extends SkillMetricsError {
 
 /** An execution was used out of order: ended twice, or recorded to after it ended. */
 export class ExecutionStateError extends SkillMetricsError {
+  static override readonly CODE: string = "SKILL_METRICS_EXECUTION_STATE";
+
   static alreadyEnded(executionId: string): ExecutionStateError {
     return new ExecutionStateError(
       `Execution ${executionId} has already ended; end() may be called once. Record values before ending it.`,
@@ -52,6 +88,8 @@ export class ExecutionStateError extends SkillMetricsError {
 
 /** A lookup by id found nothing. */
 export class NotFoundError extends SkillMetricsError {
+  static override readonly CODE: string = "SKILL_METRICS_NOT_FOUND";
+
   static execution(executionId: string): NotFoundError {
     return new NotFoundError(`No execution with execution_id "${executionId}" exists; nothing was changed.`);
   }
@@ -59,17 +97,23 @@ export class NotFoundError extends SkillMetricsError {
 
 /** The collector, a DataSource or an option is not usable as given. */
 export class ConfigurationError extends SkillMetricsError {
+  static override readonly CODE: string = "SKILL_METRICS_CONFIGURATION";
+
+  /** An option broke its rule (code `SKILL_METRICS_INVALID_OPTION`). */
   static invalidOption(option: string, rule: string): ConfigurationError {
-    return new ConfigurationError(`Invalid option "${option}": ${rule}.`);
+    return new ConfigurationError(`Invalid option "${option}": ${rule}.`, { code: "SKILL_METRICS_INVALID_OPTION" });
   }
 
-  /** sqlite3's native addon is not built: npm 11 skips dependency install scripts unless allowed. */
+  /**
+   * sqlite3's native addon is not built: npm 11 skips dependency install scripts unless allowed (code
+   * `SKILL_METRICS_DRIVER_MISSING`, as for the two cases below).
+   */
   static sqliteAddonMissing(cause: unknown): ConfigurationError {
     return new ConfigurationError(
       "The sqlite3 driver's native addon is missing: npm skipped its build script. " +
         "Run `npm install-scripts approve sqlite3 && npm rebuild sqlite3` in your project " +
         '(or add "allowScripts": { "sqlite3": true } to package.json and reinstall).',
-      { cause },
+      { cause, code: "SKILL_METRICS_DRIVER_MISSING" },
     );
   }
 
@@ -79,7 +123,7 @@ export class ConfigurationError extends SkillMetricsError {
       "The better-sqlite3 driver (the recorder's writer thread) cannot load its native addon: npm skipped its build " +
         "script. Run `npm install-scripts approve better-sqlite3 && npm rebuild better-sqlite3` in your project " +
         '(or add "allowScripts": { "better-sqlite3": true } to package.json and reinstall).',
-      { cause },
+      { cause, code: "SKILL_METRICS_DRIVER_MISSING" },
     );
   }
 
@@ -88,14 +132,14 @@ export class ConfigurationError extends SkillMetricsError {
     return new ConfigurationError(
       "A PostgreSQL URL was given but the `pg` package is not installed: run `npm install pg` in your project " +
         "(it is an optional peer dependency, needed only for PostgreSQL).",
-      { cause },
+      { cause, code: "SKILL_METRICS_DRIVER_MISSING" },
     );
   }
 
   /**
    * create() was called inside a worker thread. Refused because ending a worker (`worker.terminate()`, or
    * `process.exit()` inside it) while node-sqlite3 has work in flight aborts the whole process, and a
-   * terminated worker gets no exit event in which to save its queued rows.
+   * terminated worker gets no exit event in which to save its queued rows. Code `SKILL_METRICS_WORKER_THREAD`.
    */
   static workerThread(): ConfigurationError {
     return new ConfigurationError(
@@ -103,21 +147,39 @@ export class ConfigurationError extends SkillMetricsError {
         "driver has work in flight aborts the whole process, and a terminated worker cannot save its queued rows. " +
         "Record from the main thread (post each worker's results to it with postMessage and record them there), " +
         "or run the work in child processes, each with its own collector.",
+      { code: "SKILL_METRICS_WORKER_THREAD" },
     );
   }
 
+  /** The collector was used after shutdown() (code `SKILL_METRICS_COLLECTOR_CLOSED`). */
   static closed(): ConfigurationError {
-    return new ConfigurationError("The collector has been shut down; create a new one to go on recording.");
+    return new ConfigurationError("The collector has been shut down; create a new one to go on recording.", {
+      code: "SKILL_METRICS_COLLECTOR_CLOSED",
+    });
   }
 }
 
+/** Marks a StorageError built by a factory for a case with no underlying error: it gets no `cause`. */
+const NO_CAUSE: unique symbol = Symbol("no cause");
+
 /**
  * A database operation failed; `cause` holds the driver's error (TypeORM's QueryFailedError, pg's or sqlite3's
- * own), `code` the cause's `code` when it had one (`"SQLITE_BUSY"`, `"ECONNREFUSED"`, `"53300"`, …) and
- * `sqlState` the PostgreSQL SQLSTATE when the failure came from the server.
+ * own), `sqlState` the PostgreSQL SQLSTATE when the failure came from the server.
+ *
+ * `code` is `"SKILL_METRICS_STORAGE"` (or a factory's finer code) unless the underlying error carried a code of
+ * the driver or the OS (`"SQLITE_BUSY"`, `"ECONNREFUSED"`, `"53300"`, `"ENOSPC"`, …): then `code` is that code,
+ * as it always was, and `driverCode` holds it too. Match every StorageError with `instanceof`, the driver's
+ * code with `driverCode`.
  */
 export class StorageError extends SkillMetricsError {
-  readonly code: string | undefined;
+  static override readonly CODE: string = "SKILL_METRICS_STORAGE";
+
+  /**
+   * The `code` of the underlying error when it had one (`"SQLITE_BUSY"`, `"ECONNREFUSED"`, `"53300"`,
+   * `"ENOSPC"`, …), found on the cause itself or, when the cause is a StorageError, as its `driverCode`;
+   * undefined otherwise.
+   */
+  readonly driverCode: string | undefined;
   /**
    * The five-character PostgreSQL SQLSTATE of the failure (`"53300"` too many connections, `"57P01"` backend
    * terminated by an administrator, `"57014"` statement timeout, `"08006"` connection failure, …), read from
@@ -126,10 +188,17 @@ export class StorageError extends SkillMetricsError {
    */
   readonly sqlState: string | undefined;
 
-  constructor(message: string, cause: unknown) {
-    super(`${message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
-    this.code = (cause as { code?: string } | null)?.code;
-    this.sqlState = findSqlState(cause);
+  /**
+   * @param message what failed; the cause's message is appended after a colon.
+   * @param cause the underlying error (the driver's, the file system's).
+   */
+  constructor(message: string, cause: unknown, options: { readonly code?: string } = {}) {
+    const driverCode = driverCodeOf(cause);
+    const code = driverCode ?? options.code ?? StorageError.CODE;
+    if (cause === NO_CAUSE) super(message, { code });
+    else super(`${message}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause, code });
+    this.driverCode = driverCode;
+    this.sqlState = cause === NO_CAUSE ? undefined : findSqlState(cause);
   }
 
   /**
@@ -139,6 +208,97 @@ export class StorageError extends SkillMetricsError {
    */
   static wrap(error: unknown, what: string): SkillMetricsError {
     return error instanceof SkillMetricsError ? error : new StorageError(what, error);
+  }
+
+  /** Rows were given to a store that has been closed (code `SKILL_METRICS_STORE_CLOSED`). */
+  static storeClosed(): StorageError {
+    return new StorageError("Writing metric rows failed: the store has been closed", NO_CAUSE, {
+      code: "SKILL_METRICS_STORE_CLOSED",
+    });
+  }
+
+  /** A read needs a connection and the DataSource has none (code `SKILL_METRICS_NOT_CONNECTED`). */
+  static notConnected(): StorageError {
+    return new StorageError("Reading needs an initialized DataSource: no connection", NO_CAUSE, {
+      code: "SKILL_METRICS_NOT_CONNECTED",
+    });
+  }
+
+  /**
+   * Rows could not be handed to the database because an earlier write still hangs, with no failure to blame
+   * yet (code `SKILL_METRICS_WRITE_HUNG`).
+   *
+   * @param keptIn where the rows went instead, as the recorder words it.
+   */
+  static writeHung(rows: number, keptIn: string): StorageError {
+    return new StorageError(`Writing ${rows} metric rows failed; ${keptIn}: an earlier write is hung`, NO_CAUSE, {
+      code: "SKILL_METRICS_WRITE_HUNG",
+    });
+  }
+}
+
+/** The driver's or the OS's `code` of an underlying error; a SkillMetricsError's own codes are not one. */
+function driverCodeOf(cause: unknown): string | undefined {
+  if (cause instanceof StorageError) return cause.driverCode;
+  if (cause instanceof SkillMetricsError || cause === null || typeof cause !== "object") return undefined;
+  const code = (cause as { code?: unknown }).code;
+  return typeof code === "string" ? code : undefined;
+}
+
+/**
+ * A recording problem that is no bad record, option or database failure: the recorder's queue was full, a
+ * row came after shutdown(), shutdown() reached its deadline, or rows were dropped for want of a spill file.
+ * Only ever reported to `onError` (never thrown); it has no `cause`, as nothing failed underneath.
+ */
+export class RecordingError extends SkillMetricsError {
+  static override readonly CODE: string = "SKILL_METRICS_RECORDING";
+
+  /**
+   * More rows arrived than `maxQueueSize` holds until committed; the surplus went to the spill file (or was
+   * dropped without one). Code `SKILL_METRICS_QUEUE_FULL`.
+   *
+   * @param spillPath the spill file the rows were saved to, or null when there is none.
+   */
+  static queueFull(maxQueueSize: number, rows: number, spillPath: string | null): RecordingError {
+    return new RecordingError(
+      `The recording queue is full (maxQueueSize ${maxQueueSize}): ${rows} rows ` +
+        (spillPath !== null ? `were saved to ${spillPath}` : "were dropped (no spill file)"),
+      { code: "SKILL_METRICS_QUEUE_FULL" },
+    );
+  }
+
+  /**
+   * A row was submitted after shutdown(): it was saved to the spill file for the next start (or dropped
+   * without one). Code `SKILL_METRICS_SUBMIT_AFTER_SHUTDOWN`.
+   */
+  static submitAfterShutdown(executionId: string, spillPath: string | null): RecordingError {
+    return new RecordingError(
+      `A metric row (execution_id ${executionId}) was submitted after shutdown(); ` +
+        (spillPath !== null ? `it was saved to ${spillPath} for the next start.` : "it was dropped (no spill file)."),
+      { code: "SKILL_METRICS_SUBMIT_AFTER_SHUTDOWN" },
+    );
+  }
+
+  /**
+   * shutdown() reached its deadline before every row was committed; the rest went to the spill file (or was
+   * dropped without one). Code `SKILL_METRICS_SHUTDOWN_TIMEOUT`.
+   */
+  static shutdownTimeout(timeoutMillis: number, rows: number, spillPath: string | null): RecordingError {
+    return new RecordingError(
+      `shutdown() reached its deadline (${timeoutMillis} ms) with ${rows} rows not committed: ` +
+        (spillPath !== null ? `they were saved to ${spillPath} for the next start` : "they were dropped (no spill file)"),
+      { code: "SKILL_METRICS_SHUTDOWN_TIMEOUT" },
+    );
+  }
+
+  /**
+   * Rows that could not be written were dropped because no spill file is configured (`spillPath: null`).
+   * Code `SKILL_METRICS_ROWS_DROPPED`. (A spill file that fails is a StorageError with the file's error.)
+   */
+  static rowsDropped(rows: number): RecordingError {
+    return new RecordingError(`Dropped ${rows} metric rows: no spill file is configured (spillPath: null)`, {
+      code: "SKILL_METRICS_ROWS_DROPPED",
+    });
   }
 }
 

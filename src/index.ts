@@ -86,5 +86,6 @@ export {
   NotFoundError,
   ConfigurationError,
   StorageError,
+  RecordingError,
 } from "./errors";
-export type { ValidationIssue } from "./errors";
+export type { ValidationIssue, SkillMetricsErrorOptions } from "./errors";

@@ -11,6 +11,8 @@ const DIGITS = /\d+/g;
  * but the first of them (which was delivered when it happened). `cause` is {@link last} too.
  */
 export class RepeatedProblemsError extends SkillMetricsError {
+  static override readonly CODE: string = "SKILL_METRICS_REPEATED_PROBLEMS";
+
   /** How many reports this one stands for (not counting the first of the interval, delivered at once). */
   readonly count: number;
   /** The last of those reports, as it was reported. */

@@ -1,5 +1,5 @@
 import type { ExecutionMetricRow } from "../model/execution-metric-columns";
-import { ConfigurationError, StorageError } from "../errors";
+import { RecordingError, StorageError } from "../errors";
 import type { ExecutionSink } from "../tracking/ExecutionSink";
 import { settleWithin } from "./deadline";
 import { ErrorReporter } from "./ErrorReporter";
@@ -191,12 +191,7 @@ export class Recorder implements ExecutionSink {
     this.counts.submitted++;
     try {
       if (this.hasEnded()) {
-        this.errors.report(
-          new ConfigurationError(
-            `A metric row (execution_id ${row.execution_id}) was submitted after shutdown(); ` +
-              (this.spill ? `it was saved to ${this.spill.path} for the next start.` : "it was dropped (no spill file)."),
-          ),
-        );
+        this.errors.report(RecordingError.submitAfterShutdown(row.execution_id, this.spill?.path ?? null));
         this.saveOrDrop([row]);
         return;
       }
@@ -292,12 +287,7 @@ export class Recorder implements ExecutionSink {
     const timedOut = await settleWithin(finished, timeoutMillis);
     if (timedOut) {
       const unwritten = this.handedRows + this.queue.length + this.overflow.length;
-      this.errors.report(
-        new StorageError(
-          `shutdown() reached its deadline (${timeoutMillis} ms) with ${unwritten} rows not committed`,
-          new Error(this.spill ? `they were saved to ${this.spill.path} for the next start` : "they were dropped (no spill file)"),
-        ),
-      );
+      this.errors.report(RecordingError.shutdownTimeout(timeoutMillis, unwritten, this.spill?.path ?? null));
     }
     this.saveUnwrittenSync();
     this.state = "closed";
@@ -349,7 +339,9 @@ export class Recorder implements ExecutionSink {
         this.failures++;
         const keptIn = this.keepAfterFailure(rows);
         this.errors.report(
-          new StorageError(`Writing ${rows.length} metric rows failed; ${keptIn}`, this.lastFailure ?? new Error("an earlier write is hung")),
+          this.lastFailure === undefined || this.lastFailure === null
+            ? StorageError.writeHung(rows.length, keptIn)
+            : new StorageError(`Writing ${rows.length} metric rows failed; ${keptIn}`, this.lastFailure),
         );
         return;
       }
@@ -583,18 +575,19 @@ export class Recorder implements ExecutionSink {
   /** Spills rows or counts them as dropped and reports the drop with its cause; true when they were spilled. */
   private saveOrDrop(rows: ExecutionMetricRow[], durable = true): boolean {
     if (rows.length === 0) return true;
-    let cause: unknown = new Error("no spill file is configured (spillPath: null)");
-    if (this.spill !== null) {
-      try {
-        this.appendToSpill(rows, durable);
-        return true;
-      } catch (error) {
-        cause = error;
-      }
+    if (this.spill === null) {
+      this.counts.dropped += rows.length;
+      this.errors.report(RecordingError.rowsDropped(rows.length));
+      return false;
     }
-    this.counts.dropped += rows.length;
-    this.errors.report(new StorageError(`Dropped ${rows.length} metric rows`, cause));
-    return false;
+    try {
+      this.appendToSpill(rows, durable);
+      return true;
+    } catch (error) {
+      this.counts.dropped += rows.length;
+      this.errors.report(new StorageError(`Dropped ${rows.length} metric rows`, error));
+      return false;
+    }
   }
 
   /** Spills rows, reporting a failure; true when they were spilled. */
@@ -618,12 +611,7 @@ export class Recorder implements ExecutionSink {
     if (this.overflow.length === 0) return;
     const rows = this.overflow;
     this.overflow = [];
-    this.errors.report(
-      new StorageError(
-        `The recording queue is full (maxQueueSize ${this.options.maxQueueSize})`,
-        new Error(`${rows.length} rows ${this.spill ? `were saved to ${this.spill.path}` : "were dropped (no spill file)"}`),
-      ),
-    );
+    this.errors.report(RecordingError.queueFull(this.options.maxQueueSize, rows.length, this.spill?.path ?? null));
     // Not fsync'd: a burst must not cost the application an fsync per batch (see SpillFile.append).
     this.saveOrDrop(rows, false);
   }

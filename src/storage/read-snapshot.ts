@@ -44,7 +44,7 @@ async function openSqliteSnapshot(dataSource: DataSource): Promise<ReadSnapshot>
       db.all(sql, parameters, (error, rows) => (error ? reject(new StorageError("Read query failed", error)) : resolve(rows))),
     );
   if (file === "" || file === ":memory:" || file.startsWith("file::memory:")) {
-    if (!shared) throw new StorageError("Reading needs an initialized DataSource", new Error("no connection"));
+    if (!shared) throw StorageError.notConnected();
     return { query: query(shared), consistent: false, close: async () => undefined };
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports

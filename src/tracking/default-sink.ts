@@ -88,6 +88,7 @@ function handOver(held: PreStartBuffer, sink: ExecutionSink): void {
         `${held.droppedRows} execution(s) and ${held.droppedErrors} tracking error(s) that happened before any collector ` +
           `existed were dropped: the pre-start buffer holds ${PRE_START_BUFFER_LIMIT} executions and ${PRE_START_ERROR_LIMIT} errors. ` +
           "Create the collector (ExecutionMetricsCollector.create) before calling tracked skills.",
+        { code: "SKILL_METRICS_PRE_START_DROPPED" },
       ),
     );
   }

@@ -20,7 +20,10 @@ export function redactErrorText(sink: ExecutionSink, text: string, field: "error
   }
   safeReport(
     sink,
-    new SkillMetricsError(`The redactError hook failed on ${field}; "${REDACTION_FAILED_TEXT}" was stored instead`, { cause: problem }),
+    new SkillMetricsError(`The redactError hook failed on ${field}; "${REDACTION_FAILED_TEXT}" was stored instead`, {
+      cause: problem,
+      code: "SKILL_METRICS_REDACTION_FAILED",
+    }),
   );
   return REDACTION_FAILED_TEXT;
 }

@@ -63,7 +63,7 @@ export class WriterThreadStore implements MetricStore {
 
   insert(rows: readonly ExecutionMetricRow[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
-    if (this.closed) return Promise.reject(new StorageError("Writing metric rows failed", new Error("the store has been closed")));
+    if (this.closed) return Promise.reject(StorageError.storeClosed());
     const written = new Promise<void>((resolve, reject) => {
       const id = this.nextId++;
       this.pending.set(id, { resolve, reject });

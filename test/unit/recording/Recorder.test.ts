@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ConfigurationError, StorageError } from "../../../src/errors";
+import { RecordingError, StorageError } from "../../../src/errors";
 import { Recorder } from "../../../src/recording/Recorder";
 import { SpillFile } from "../../../src/recording/SpillFile";
 import { makeRow, makeRows } from "./make-row";
@@ -176,7 +176,7 @@ describe("Recorder (store boundary)", () => {
     expect(r.stats.spilled).toBe(250);
     expect(store.rows.size).toBe(350);
     expect(r.stats.dropped).toBe(0);
-    expect(errors.some((e) => e instanceof StorageError && /queue is full/.test(e.message))).toBe(true);
+    expect(errors.some((e) => e instanceof RecordingError && /queue is full/.test(e.message))).toBe(true);
   });
 
   it("without a spill file, counts failed rows as dropped and reports them", async () => {
@@ -217,7 +217,7 @@ describe("Recorder (store boundary)", () => {
     const r = recorder(store);
     await r.shutdown();
     expect(() => r.submit(makeRow(1))).not.toThrow();
-    expect(errors.some((e) => e instanceof ConfigurationError && /after shutdown/.test(e.message))).toBe(true);
+    expect(errors.some((e) => e instanceof RecordingError && /after shutdown/.test(e.message))).toBe(true);
     expect(readFileSync(spillPath, "utf8")).toContain(makeRow(1).execution_id);
     const next = recorder(new MemoryStore());
     const nextStore = new MemoryStore();
