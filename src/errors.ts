@@ -136,6 +136,15 @@ export class ConfigurationError extends SkillMetricsError {
     );
   }
 
+  /** A report was asked for but the optional peer dependency `echarts` (its chart renderer) is not installed. */
+  static echartsMissing(cause: unknown): ConfigurationError {
+    return new ConfigurationError(
+      "The HTML report draws its charts with the `echarts` package, which is not installed: run `npm install echarts` " +
+        "in your project (it is an optional peer dependency, needed only for reports).",
+      { cause },
+    );
+  }
+
   /**
    * create() was called inside a worker thread. Refused because ending a worker (`worker.terminate()`, or
    * `process.exit()` inside it) while node-sqlite3 has work in flight aborts the whole process, and a

@@ -106,7 +106,8 @@ ${GLOBAL_OPTIONS}`,
 Writes ONE self-contained HTML file (inline SVG charts and CSS, no network at view time): a sortable table of
 every skill profile with slow and failing skills highlighted, and per skill a latency histogram (median, p95,
 p99 marked), executions and success rate over time, failure categories, cost and tokens over time, and the
-trend flags; then the definitions of every statistic.
+trend flags; then the definitions of every statistic. The charts are drawn with the echarts package, an
+optional peer dependency: without it the command exits 1 and says to run \`npm install echarts\`.
   --out FILE      Where to write (a temporary name first, renamed when complete)
   --skill S       Only this skill
   --from T        Charts cover executions started at or after T (ISO-8601 date or time)

@@ -9,6 +9,7 @@ import { type Highlight, highlightSkills } from "./highlight-rules";
 import { definitionItems } from "./report-definitions";
 import { loadReportData, type ReportFilter } from "./report-data";
 import { renderReportHtml } from "./report-html";
+import { loadEcharts } from "./svg-charts";
 
 /** Options of {@link ReportService}. Every field is optional. */
 export interface ReportOptions {
@@ -80,7 +81,8 @@ export class ReportService {
    * `filter.skillId` limits the report to one skill; `from` (inclusive) and `to` (exclusive) limit the charts to
    * executions started in that range (the overview table always shows the stored, all-time profiles).
    *
-   * @throws ConfigurationError when the filter is invalid (naming the field and the rule).
+   * @throws ConfigurationError when the filter is invalid (naming the field and the rule), or when the optional
+   * peer dependency `echarts` is not installed (`npm install echarts`).
    */
   async render(filter: ReportFilter = {}): Promise<string> {
     const { html } = await this.build(filter);
@@ -91,7 +93,7 @@ export class ReportService {
    * Writes the report to `destination`: a file path (written to a temporary name and renamed on success, so a
    * failure never leaves a half-written report) or a Writable stream.
    *
-   * @throws ConfigurationError when the filter is invalid.
+   * @throws ConfigurationError when the filter is invalid, or when `echarts` is not installed; nothing is written.
    */
   async writeReport(destination: ExportDestination, filter: ReportFilter = {}): Promise<ReportResult> {
     const { html, skills, executions, generatedAt } = await this.build(filter);
@@ -111,6 +113,8 @@ export class ReportService {
   ): Promise<{ html: string; skills: number; executions: number; generatedAt: Date }> {
     // Validates the filter before any work, with the same messages as the exports.
     filterToSql(filter, () => "?");
+    // ECharts (an optional peer dependency) draws the charts: without it, fail now, before any query.
+    loadEcharts();
     const query = queryFor(this.dataSource, dialectOf(this.dataSource));
     const allProfiles = await new ProfileService(this.dataSource, this.profileOptions).getSkillProfiles();
     const profiles =

@@ -1,5 +1,6 @@
 import type * as Echarts from "echarts";
 import type { CustomSeriesRenderItemAPI, CustomSeriesRenderItemParams, EChartsOption } from "echarts";
+import { ConfigurationError } from "../errors";
 import { type LogBucket, ZERO_BUCKET } from "./log-buckets";
 import type { SkillSeries, TimeAxis } from "./report-data";
 import { timeBucketLabel } from "./time-buckets";
@@ -286,9 +287,25 @@ let echartsModule: typeof Echarts | undefined;
 
 /**
  * ECharts is loaded on the first chart, not with the package: it takes ~0.45 s and tens of MB, which an
- * application that records metrics but never writes a report should not pay.
+ * application that records metrics but never writes a report should not pay. It is an optional peer
+ * dependency (package.json), so an installation may not have it at all: then this throws
+ * {@link ConfigurationError.echartsMissing}, naming `npm install echarts`. ReportService calls it before any
+ * query, so a report without ECharts fails at once and writes nothing.
  */
-function loadEcharts(): typeof Echarts {
-  echartsModule ??= require("echarts") as typeof Echarts;
+export function loadEcharts(): typeof Echarts {
+  if (echartsModule === undefined) {
+    try {
+      echartsModule = require("echarts") as typeof Echarts;
+    } catch (error) {
+      if (isMissing(error, "echarts")) throw ConfigurationError.echartsMissing(error);
+      throw error;
+    }
+  }
   return echartsModule;
+}
+
+/** Whether `error` is Node's "Cannot find module" for `name` itself (not for a file or package it needs). */
+function isMissing(error: unknown, name: string): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === "MODULE_NOT_FOUND" && typeof message === "string" && message.startsWith(`Cannot find module '${name}'`);
 }

@@ -1,6 +1,5 @@
 import { plainToInstance } from "class-transformer";
 import { validateSync, type ValidationError as ClassValidatorError } from "class-validator";
-import { v7 as uuidv7 } from "uuid";
 import { ExecutionMetric } from "../storage/entities/ExecutionMetric.entity";
 import {
   type ColumnKind,
@@ -10,6 +9,7 @@ import {
 } from "../model/execution-metric-columns";
 import { isStorableText, LIMITS, truncateText } from "../model/limits";
 import { MetricValidationError, type ValidationIssue } from "../errors";
+import { uuidv7 } from "../tracking/uuid-v7";
 
 const COLUMN_BY_PROPERTY = new Map(EXECUTION_METRIC_COLUMNS.map((c) => [c.property, c]));
 const COLUMN_NAMES = new Set(EXECUTION_METRIC_COLUMNS.map((c) => c.name));

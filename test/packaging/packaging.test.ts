@@ -6,13 +6,17 @@
  * Installing from the registry is not possible offline and sqlite3 would rebuild from source for a minute,
  * so the fresh project's node_modules links the repository's dependencies one by one and the tarball is
  * unpacked into node_modules/skill-metrics, which is what `npm install <tarball>` would leave there.
+ *
+ * SKILL_METRICS_DIST (a private build's dist/src, as the other tests take it) packs that build instead of
+ * dist/: package.json, README.md and the build are copied into a staging directory and packed there.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 
 const REPO = resolve(__dirname, "../..");
+const DIST = process.env.SKILL_METRICS_DIST ?? join(REPO, "dist/src");
 const SQLITE_CLI = "/usr/bin/sqlite3";
 
 const USER_SKILL = `
@@ -61,16 +65,26 @@ describe("packaging", () => {
   let dir: string;
 
   beforeAll(() => {
-    if (!existsSync(join(REPO, "dist/src/index.js"))) throw new Error("dist/ is missing: run `npm run build` first");
+    if (!existsSync(join(DIST, "index.js"))) throw new Error(`${DIST} has no build: run \`npm run build\` first`);
     dir = mkdtempSync(join(tmpdir(), "skill-metrics-pack-"));
   });
+
+  /** The directory `npm pack` runs in: the repository, or a staging copy holding the private build. */
+  function packageRoot(): string {
+    if (process.env.SKILL_METRICS_DIST === undefined) return REPO;
+    const staging = join(dir, "staging");
+    mkdirSync(staging);
+    for (const file of ["package.json", "README.md"]) copyFileSync(join(REPO, file), join(staging, file));
+    cpSync(dirname(DIST), join(staging, "dist"), { recursive: true });
+    return staging;
+  }
 
   afterAll(() => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it("installs from the tarball, compiles a stage-3 skill with tsc, runs it, and the row is in SQLite", () => {
-    const tarball = run("npm", ["pack", "--silent", "--pack-destination", dir], REPO).trim().split("\n").pop()!;
+    const tarball = run("npm", ["pack", "--silent", "--pack-destination", dir], packageRoot()).trim().split("\n").pop()!;
     const listing = run("tar", ["-tzf", join(dir, tarball)], dir).split("\n");
     expect(listing).toContain("package/dist/src/index.js");
     expect(listing).toContain("package/dist/src/index.d.ts");
@@ -119,5 +133,25 @@ describe("packaging", () => {
     ]);
     const parents = run(SQLITE_CLI, [database, "SELECT count(*) FROM execution_metrics WHERE parent_execution_id IS NULL"], app);
     expect(parents.trim()).toBe("3");
+
+    // The demo's skill classes ship compiled with standard decorators (scripts/build-demo-skills.js), as a
+    // user's would be: __esDecorate/__runInitializers, never experimentalDecorators' __decorate.
+    const shipped = join(modules, "skill-metrics/dist/src/demo/skills");
+    const decorated = readdirSync(join(REPO, "src/demo/skills"))
+      .filter((file) => file.endsWith(".ts") && readFileSync(join(REPO, "src/demo/skills", file), "utf8").includes("@TrackExecution("))
+      .map((file) => file.replace(/\.ts$/, ".js"));
+    expect(decorated.length).toBeGreaterThanOrEqual(4);
+    for (const file of readdirSync(shipped).filter((f) => f.endsWith(".js"))) {
+      const compiled = readFileSync(join(shipped, file), "utf8");
+      expect({ file, legacy: /\b__decorate\b/.test(compiled) }).toEqual({ file, legacy: false });
+      if (decorated.includes(file)) {
+        expect({ file, standard: compiled.includes("__esDecorate(") && compiled.includes("__runInitializers(") }).toEqual({ file, standard: true });
+      }
+    }
+
+    // ...and the packed CLI's demo runs them: every demo skill records.
+    const demo = run(process.execPath, [join(modules, "skill-metrics/dist/src/cli/main.js"), "demo", "--executions", "300"], app);
+    for (const skill of ["csv_reader", "json_writer", "llm_summarize", "web_search", "report_pipeline"]) expect(demo).toMatch(new RegExp(`^${skill}\\s+\\d+`, "m"));
+    expect(existsSync(join(app, "report.html"))).toBe(true);
   });
 });
