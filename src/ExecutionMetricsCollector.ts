@@ -17,6 +17,7 @@ import { settleWithin } from "./recording/deadline";
 import type { MetricStore } from "./recording/MetricStore";
 import { DEFAULT_SHUTDOWN_TIMEOUT_MILLIS, Recorder, type RecorderStats, type ShutdownOptions } from "./recording/Recorder";
 import { checkMillis, type RecorderOptions, resolveRecorderOptions } from "./recording/RecorderOptions";
+import { dialectOf } from "./storage/dialect";
 import { SqlMetricStore, sqliteFilePath } from "./storage/SqlMetricStore";
 import { WriterThreadStore } from "./recording/writer/WriterThreadStore";
 import {
@@ -120,9 +121,9 @@ export class ExecutionMetricsCollector {
       classifyError: options.classifyError,
       redactError: options.redactError,
     };
-    this.exports = new ExportService(dataSource);
-    this.imports = new ImportService(dataSource);
     this.profiles = new ProfileService(dataSource, options.profiles);
+    this.exports = new ExportService(dataSource, this.profiles);
+    this.imports = new ImportService(dataSource);
     this.queries = new MetricsQueryService(dataSource);
     this.reports = new ReportService(dataSource, { profileOptions: options.profiles });
   }
@@ -277,10 +278,7 @@ export class ExecutionMetricsCollector {
 
   /** Writes every SkillProfile (refreshed first) with calculated_at and the definitions' version. */
   exportStatsJson(destination: ExportDestination): Promise<ExportResult> {
-    return this.guarded("Exporting the statistics failed", async () => {
-      await this.profiles.getSkillProfiles();
-      return this.exports.exportStatsJson(destination);
-    });
+    return this.guarded("Exporting the statistics failed", () => this.exports.exportStatsJson(destination));
   }
 
   /**
@@ -391,9 +389,8 @@ function recorderStoreFor(dataSource: DataSource, options: CollectorOptions): Me
 
 /** A spill file beside a SQLite file; for :memory: none; for a server, in the working directory. */
 function defaultSpillPath(dataSource: DataSource): string | null {
-  const options = dataSource.options;
-  if (options.type === "sqlite" || options.type === "better-sqlite3") {
-    const database = options.database ?? DEFAULT_DATABASE_PATH;
+  if (dialectOf(dataSource) === "sqlite") {
+    const database = (dataSource.options as { database?: string }).database ?? DEFAULT_DATABASE_PATH;
     return database === ":memory:" || database === "" ? null : `${database}.spill.ndjson`;
   }
   return "skill-metrics.spill.ndjson";

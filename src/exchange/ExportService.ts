@@ -1,5 +1,4 @@
 import type { DataSource } from "typeorm";
-import { SkillProfile } from "../storage/entities/SkillProfile.entity";
 import { ConfigurationError, SkillMetricsError, StorageError } from "../errors";
 import { CSV_HEADER, encodeCsvRow } from "./csv-encoding";
 import { type DestinationWriter, type ExportDestination, openDestination } from "./export-destination";
@@ -8,6 +7,7 @@ import { type LineRenderer, readRenderedPages } from "./metric-pages";
 import type { ExportFilter } from "./metric-filter";
 import { csvLineSql, jsonObjectSql } from "./sql-encoding";
 import { ProfileService } from "../services/ProfileService";
+import { profileToPlain } from "../services/profile-plain";
 
 /** Version of the statistics definitions written into stats.json (bump when a profile definition changes). */
 export const STATS_DEFINITIONS_VERSION = "1.0";
@@ -53,7 +53,18 @@ const DEFAULT_PAGE_SIZE = 2000;
  * to a Writable with backpressure. The formats are defined in csv-encoding.ts and sql-encoding.ts.
  */
 export class ExportService {
-  constructor(private readonly dataSource: DataSource) {}
+  private readonly profiles: ProfileService;
+
+  /**
+   * @param profiles the ProfileService stats are read through (refreshing stale profiles with its trend
+   * options and clock); default: one with ProfileService's defaults. The collector passes its own.
+   */
+  constructor(
+    private readonly dataSource: DataSource,
+    profiles?: ProfileService,
+  ) {
+    this.profiles = profiles ?? new ProfileService(dataSource);
+  }
 
   /** Writes the header and one CSV line per matching execution, ordered by (started_at, execution_id). */
   async exportCsv(destination: ExportDestination, filter?: ExportFilter, options: CsvExportOptions = {}): Promise<ExportResult> {
@@ -84,20 +95,12 @@ export class ExportService {
   /**
    * Writes every SkillProfile as `{ "definitions_version", "calculated_at", "profiles": [...] }` with
    * snake_case keys, profiles ordered by skill_id. Profiles that are missing or not current are refreshed
-   * first (ProfileService.getSkillProfiles); each keeps its own calculated_at, the top-level one is the
-   * export's time.
+   * first through this service's ProfileService (the collector's, with its `profiles` options); each keeps its
+   * own calculated_at, the top-level one is the export's time.
    */
   async exportStatsJson(destination: ExportDestination, options: Pick<ExportOptions, "end"> = {}): Promise<ExportResult> {
-    const profiles = await new ProfileService(this.dataSource).getSkillProfiles();
-    const metadata = this.dataSource.getMetadata(SkillProfile);
-    const body = profiles.map((profile) => {
-      const plain: Record<string, unknown> = {};
-      for (const column of metadata.columns) {
-        const value = (profile as unknown as Record<string, unknown>)[column.propertyName];
-        plain[column.databaseName] = value instanceof Date ? value.toISOString() : (value ?? null);
-      }
-      return plain;
-    });
+    const profiles = await this.profiles.getSkillProfiles();
+    const body = profiles.map((profile) => profileToPlain(this.dataSource, profile));
     const document = {
       definitions_version: STATS_DEFINITIONS_VERSION,
       calculated_at: new Date().toISOString(),

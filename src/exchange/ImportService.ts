@@ -15,6 +15,7 @@ import { decodeCsvCell } from "./csv-encoding";
 import { CsvSyntaxError, readCsvRecords } from "./csv-reader";
 import { JsonArraySyntaxError, readJsonArrayElements } from "./json-array-reader";
 import type { MetricStore } from "../recording/MetricStore";
+import { dialectOf } from "../storage/dialect";
 import { SqlMetricStore } from "../storage/SqlMetricStore";
 import { validateMetricRecord } from "../validation/validate-record";
 
@@ -186,7 +187,7 @@ export class ImportService {
 
   private async existingIds(ids: string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const postgres = this.dataSource.options.type === "postgres";
+    const postgres = dialectOf(this.dataSource) === "postgres";
     const found = new Set<string>();
     // Chunks stay far below every driver's bound-parameter limit.
     for (let start = 0; start < ids.length; start += 500) {

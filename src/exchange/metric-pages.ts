@@ -1,4 +1,5 @@
 import type { DataSource } from "typeorm";
+import { dialectOf } from "../storage/dialect";
 import { openReadSnapshot } from "../storage/read-snapshot";
 import { type ExportFilter, filterToSql } from "./metric-filter";
 
@@ -39,7 +40,7 @@ export async function* readRenderedPages(
   renderer: LineRenderer,
   options: PageOptions,
 ): AsyncGenerator<RenderedPage> {
-  const sqlite = dataSource.options.type === "sqlite";
+  const sqlite = dialectOf(dataSource) === "sqlite";
   const cursor = await openReadSnapshot(dataSource);
   try {
     const placeholder = sqlite ? () => "?" : (index: number) => `$${index + 1}`;

@@ -7,7 +7,8 @@ import { ISO_TIMESTAMP_PATTERN } from "../storage/entities/timestamp-transformer
 import { ConfigurationError, MetricValidationError, NotFoundError, type ValidationIssue } from "../errors";
 import { summarizeDurations } from "./duration-statistics";
 import { decodeCursor, encodeCursor } from "./metrics-cursor";
-import { type Dialect, dialectOf, FAILED, type Query, queryFor, toNumber } from "../storage/sql-support";
+import { type Dialect, dialectOf } from "../storage/dialect";
+import { FAILED, type Query, queryFor, toNumber } from "../storage/sql-support";
 
 /** Filters, order and page of {@link MetricsQueryService.getMetrics}. Every field is optional. */
 export interface MetricsQuery {

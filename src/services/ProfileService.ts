@@ -2,111 +2,20 @@ import type { DataSource } from "typeorm";
 import { openReadSnapshot, type ReadSnapshot } from "../storage/read-snapshot";
 import { serializeWrite } from "../storage/write-queue";
 import { SkillProfile } from "../storage/entities/SkillProfile.entity";
-import { ConfigurationError } from "../errors";
-import { durationPercentilesBatch, type PercentileRequest, sumSquaredDeviationsBySkill } from "./duration-statistics";
+import { type Dialect, dialectOf } from "../storage/dialect";
+import { compareBytewise, FINISHED, type Query, queryFor, snapshotQuery, toNumber } from "../storage/sql-support";
 import {
-  boolParam,
-  compareBytewise,
-  type Dialect,
-  dialectOf,
-  FAILED,
-  FINISHED,
-  type Query,
-  queryFor,
-  snapshotQuery,
-  toNumber,
-  toNumberOrNull,
-} from "../storage/sql-support";
-import {
-  isLowerBy,
-  meanOrNull,
-  PROFILE_PERCENTILES,
-  sampleStddev,
-  successRateTrend,
-  sumSquaredDeviationsFromSums,
-} from "./statistics";
+  aggregatePass,
+  type AggregateRow,
+  type CountsCategoriesAndWindows,
+  computeProfileRecords,
+  countsCategoriesAndWindows,
+  profileScope,
+} from "./profile-computation";
+import { type ProfileServiceOptions, resolveProfileOptions } from "./profile-options";
+import { deleteProfileRow, type ProfileRecord, writeProfileRecords } from "./profile-table";
 
-const DAY_MILLIS = 24 * 60 * 60 * 1000;
-
-/** Options of {@link ProfileService}. Every field is optional. */
-export interface ProfileServiceOptions {
-  /** Length of each trend window, in milliseconds. Default 7 days. */
-  trendWindowMillis?: number;
-  /** Finished executions each trend window needs before any trend is given (else all three are null). Default 20. */
-  trendMinSample?: number;
-  /** Relative drop that counts as getting faster / cheaper, as a fraction. Default 0.1 (10%). */
-  trendThreshold?: number;
-  /** The clock that stamps calculated_at and ends the trend windows. Default `() => new Date()`. */
-  clock?: () => Date;
-}
-
-const DEFAULTS: Required<ProfileServiceOptions> = {
-  trendWindowMillis: 7 * DAY_MILLIS,
-  trendMinSample: 20,
-  trendThreshold: 0.1,
-  clock: () => new Date(),
-};
-
-/** One row of the aggregate pass. */
-interface AggregateRow {
-  skill_id: string;
-  total: unknown;
-  successful: unknown;
-  failed: unknown;
-  timed: unknown;
-  sum_duration: unknown;
-  sum_sq_duration: unknown;
-  api_calls: unknown;
-  cost: unknown;
-  mean_correctness: unknown;
-  mean_quality: unknown;
-  mean_output_size: unknown;
-  feedback: unknown;
-  mean_satisfaction: unknown;
-  last_execution_at: string | null;
-}
-
-/** Finished count, successes and summed cost of one trend window. */
-interface WindowTotals {
-  n: number;
-  successes: number;
-  cost: number;
-}
-
-/** The columns of skill_profiles in the order {@link ProfileService} writes them. */
-const PROFILE_COLUMNS = [
-  "skill_id",
-  "calculated_at",
-  "last_execution_at",
-  "total_executions",
-  "successful_executions",
-  "failed_executions",
-  "timeout_executions",
-  "success_rate",
-  "failure_categories",
-  "mean_duration_ms",
-  "median_duration_ms",
-  "p95_duration_ms",
-  "p99_duration_ms",
-  "min_duration_ms",
-  "max_duration_ms",
-  "stddev_duration_ms",
-  "total_api_calls",
-  "mean_api_calls_per_execution",
-  "total_cost_usd",
-  "mean_cost_per_execution",
-  "mean_correctness_score",
-  "mean_quality_score",
-  "mean_output_size_bytes",
-  "total_feedback_responses",
-  "mean_user_satisfaction",
-  "getting_faster",
-  "getting_cheaper",
-  "success_rate_trend",
-] as const;
-
-/** SQLite binds at most 32,766 variables per statement. */
-const PROFILES_PER_STATEMENT = Math.floor(32766 / PROFILE_COLUMNS.length);
+export type { ProfileServiceOptions } from "./profile-options";
 
 /**
  * Computes SkillProfiles into the materialized `skill_profiles` table and reads them back.
@@ -139,6 +48,9 @@ const PROFILES_PER_STATEMENT = Math.floor(32766 / PROFILE_COLUMNS.length);
  *
  * Scale: the aggregates are one GROUP BY pass over the covering profile index; the stddev pass and percentiles
  * are index range scans per skill; no execution row is loaded into JS.
+ *
+ * Files: profile-options.ts (options, defaults), profile-computation.ts (the read passes and the computed
+ * records), profile-table.ts (the skill_profiles columns and their upsert); this class orchestrates them.
  */
 export class ProfileService {
   private readonly options: Required<ProfileServiceOptions>;
@@ -149,22 +61,7 @@ export class ProfileService {
     private readonly dataSource: DataSource,
     options: ProfileServiceOptions = {},
   ) {
-    this.options = {
-      trendWindowMillis: options.trendWindowMillis ?? DEFAULTS.trendWindowMillis,
-      trendMinSample: options.trendMinSample ?? DEFAULTS.trendMinSample,
-      trendThreshold: options.trendThreshold ?? DEFAULTS.trendThreshold,
-      clock: options.clock ?? DEFAULTS.clock,
-    };
-    const { trendWindowMillis, trendMinSample, trendThreshold } = this.options;
-    if (!Number.isFinite(trendWindowMillis) || trendWindowMillis <= 0) {
-      throw ConfigurationError.invalidOption("trendWindowMillis", "must be a positive number of milliseconds");
-    }
-    if (!Number.isInteger(trendMinSample) || trendMinSample < 1) {
-      throw ConfigurationError.invalidOption("trendMinSample", "must be a whole number ≥ 1");
-    }
-    if (!(trendThreshold >= 0 && trendThreshold < 1)) {
-      throw ConfigurationError.invalidOption("trendThreshold", "must be a fraction in [0, 1)");
-    }
+    this.options = resolveProfileOptions(options);
     this.dialect = dialectOf(dataSource);
     this.query = queryFor(dataSource, this.dialect);
   }
@@ -175,8 +72,8 @@ export class ProfileService {
    */
   async refresh(skillId?: string): Promise<SkillProfile[]> {
     const now = this.options.clock();
-    const rows = await this.computeRows(now, skillId);
-    await this.write(rows, skillId);
+    const records = await this.computeRecords(now, skillId);
+    await this.inWriteTransaction((query) => writeProfileRecords(query, records, this.dialect, skillId));
     if (skillId !== undefined) {
       const profile = await this.read(skillId);
       return profile ? [profile] : [];
@@ -225,40 +122,43 @@ export class ProfileService {
     return this.readAll();
   }
 
-  private async computeRows(now: Date, skillId?: string): Promise<unknown[][]> {
-    const windowMillis = this.options.trendWindowMillis;
-    const recentStart = new Date(now.getTime() - windowMillis).toISOString();
-    const recentEnd = now.toISOString();
-    const previousStart = new Date(now.getTime() - 2 * windowMillis).toISOString();
-    const skillWhere = skillId === undefined ? "" : " AND skill_id = ?";
-    const skillParams = skillId === undefined ? [] : [skillId];
-
-    // Two read snapshots in parallel (both cores): the aggregate pass on the first; the finished counts, failure
-    // categories and trend windows on the second. They agree unless a write committed between their first reads,
-    // which the counts tell; then the second part is read again on the first snapshot. Everything after (exact
-    // deviations, percentiles, which need the counts) reads the first snapshot, so a profile is one state.
+  /**
+   * The records of a refresh at `now`, from one consistent state of the database.
+   *
+   * Two read snapshots in parallel (both cores): the aggregate pass on the first; the finished counts, failure
+   * categories and trend windows on the second. They agree unless a write committed between their first reads,
+   * which the counts tell; then the second part is read again on the first snapshot. Everything after (exact
+   * deviations, percentiles, which need the counts) reads the first snapshot, so a profile is one state.
+   */
+  private async computeRecords(now: Date, skillId?: string): Promise<ProfileRecord[]> {
+    const scope = profileScope(now, this.options.trendWindowMillis, skillId);
     const first = await openReadSnapshot(this.dataSource);
     let second: ReadSnapshot | null = null;
     try {
       const query = snapshotQuery(first, this.dialect);
-      const aggregatePass = () => this.aggregates(query, skillWhere, skillParams);
-      const otherPass = (q: Query) => this.countsCategoriesAndWindows(q, skillWhere, skillParams, previousStart, recentStart, recentEnd);
       let aggregates: AggregateRow[];
-      let others: Awaited<ReturnType<typeof otherPass>>;
+      let others: CountsCategoriesAndWindows;
       if (first.consistent) {
         second = await openReadSnapshot(this.dataSource);
-        [aggregates, others] = await Promise.all([aggregatePass(), otherPass(snapshotQuery(second, this.dialect))]);
-        const agree =
-          others.counts.size === aggregates.length && aggregates.every((a) => others.counts.get(a.skill_id) === toNumber(a.total));
-        if (!agree) others = await otherPass(query);
+        [aggregates, others] = await Promise.all([
+          aggregatePass(query, scope),
+          countsCategoriesAndWindows(snapshotQuery(second, this.dialect), scope),
+        ]);
+        const counts = others.counts;
+        const agree = counts.size === aggregates.length && aggregates.every((a) => counts.get(a.skill_id) === toNumber(a.total));
+        if (!agree) others = await countsCategoriesAndWindows(query, scope);
       } else {
-        aggregates = await aggregatePass();
-        others = await otherPass(query);
+        aggregates = await aggregatePass(query, scope);
+        others = await countsCategoriesAndWindows(query, scope);
       }
-      return await this.profileRows(query, now, aggregates, others.windows, others.categories, {
-        previousStart,
-        recentStart,
-        recentEnd,
+      return await computeProfileRecords({
+        query,
+        now,
+        scope,
+        aggregates,
+        categories: others.categories,
+        windows: others.windows,
+        trendSettings: this.options,
       });
     } finally {
       await second?.close();
@@ -266,262 +166,15 @@ export class ProfileService {
     }
   }
 
-  /** The aggregate pass: one GROUP BY over the covering profile index. */
-  private aggregates(query: Query, skillWhere: string, skillParams: unknown[]): Promise<AggregateRow[]> {
-    return query<AggregateRow>(
-      `SELECT skill_id, COUNT(*) AS total,
-         SUM(CASE WHEN status = 'success' THEN 1 ELSE 0 END) AS successful,
-         SUM(CASE WHEN status = 'failure' THEN 1 ELSE 0 END) AS failed,
-         COUNT(total_duration_ms) AS timed, SUM(total_duration_ms) AS sum_duration,
-         SUM(total_duration_ms * total_duration_ms) AS sum_sq_duration,
-         SUM(api_calls_count) AS api_calls, SUM(api_calls_cost_usd) AS cost,
-         AVG(correctness_score) AS mean_correctness, AVG(output_quality) AS mean_quality,
-         AVG(output_size_bytes) AS mean_output_size,
-         SUM(CASE WHEN user_feedback_received THEN 1 ELSE 0 END) AS feedback,
-         AVG(user_satisfaction) AS mean_satisfaction, MAX(started_at) AS last_execution_at
-       FROM execution_metrics WHERE ${FINISHED}${skillWhere} GROUP BY skill_id ORDER BY skill_id`,
-      skillParams,
-    );
-  }
-
-  /** Finished count per skill (to check two snapshots agree), failure categories and trend-window totals. */
-  private async countsCategoriesAndWindows(
-    query: Query,
-    skillWhere: string,
-    skillParams: unknown[],
-    previousStart: string,
-    recentStart: string,
-    recentEnd: string,
-  ): Promise<{
-    counts: Map<string, number>;
-    categories: Map<string, Record<string, number>>;
-    windows: Map<string, { recent: WindowTotals; previous: WindowTotals }>;
-  }> {
-    const rows = await query<{ skill_id: string; n: unknown }>(
-      `SELECT skill_id, COUNT(*) AS n FROM execution_metrics WHERE ${FINISHED}${skillWhere} GROUP BY skill_id`,
-      skillParams,
-    );
-    return {
-      counts: new Map(rows.map((r) => [r.skill_id, toNumber(r.n)])),
-      categories: await this.failureCategories(query, skillWhere, skillParams),
-      windows: await this.trendWindows(query, skillWhere, skillParams, previousStart, recentStart, recentEnd),
-    };
-  }
-
-  /** Turns one snapshot's aggregates, categories and windows into skill_profiles rows (PROFILE_COLUMNS order). */
-  private async profileRows(
-    query: Query,
-    now: Date,
-    aggregates: readonly AggregateRow[],
-    windows: Map<string, { recent: WindowTotals; previous: WindowTotals }>,
-    categories: Map<string, Record<string, number>>,
-    bounds: { previousStart: string; recentStart: string; recentEnd: string },
-  ): Promise<unknown[][]> {
-    const { previousStart, recentStart, recentEnd } = bounds;
-    // Σ(x − mean)² per skill: from the one-pass sums where they are accurate enough (statistics.ts), else by an
-    // exact second pass over the skills that need it (values tightly clustered far from zero, or identical).
-    const sumSquares = new Map<string, number>();
-    const exactMeans = new Map<string, number>();
-    for (const a of aggregates) {
-      const mean = meanOrNull(toNumberOrNull(a.sum_duration), toNumber(a.timed));
-      const n = toNumber(a.total);
-      if (n < 2 || mean === null) continue;
-      const fromSums = sumSquaredDeviationsFromSums(n, toNumber(a.sum_duration), toNumber(a.sum_sq_duration));
-      if (fromSums === null) exactMeans.set(a.skill_id, mean);
-      else sumSquares.set(a.skill_id, fromSums);
-    }
-    for (const [skill, exact] of await sumSquaredDeviationsBySkill(query, exactMeans)) sumSquares.set(skill, exact);
-
-    // Every percentile of every skill (and of its trend windows) in as few statements as possible.
-    const requests: PercentileRequest[] = [];
-    const requestIndex = new Map<string, { profile: number; trend: number | null }>();
-    const window = "skill_id = ? AND started_at >= ? AND started_at < ?";
-    for (const a of aggregates) {
-      const profile = requests.length;
-      requests.push({
-        scope: { where: "skill_id = ?", params: [a.skill_id] },
-        count: toNumber(a.total),
-        // min and max are the 0th and 100th percentiles: one-row scans, cheaper than two more aggregates per row.
-        ps: [PROFILE_PERCENTILES.median, PROFILE_PERCENTILES.p95, PROFILE_PERCENTILES.p99, 0, 1],
-      });
-      let trend: number | null = null;
-      const totals = windows.get(a.skill_id);
-      if (totals && this.hasTrendSample(totals.recent, totals.previous)) {
-        trend = requests.length;
-        const median = [PROFILE_PERCENTILES.median];
-        const recent = [a.skill_id, recentStart, recentEnd];
-        const previous = [a.skill_id, previousStart, recentStart];
-        requests.push({ scope: { where: window, params: recent }, count: totals.recent.n, ps: median });
-        requests.push({ scope: { where: window, params: previous }, count: totals.previous.n, ps: median });
-      }
-      requestIndex.set(a.skill_id, { profile, trend });
-    }
-    const percentiles = await durationPercentilesBatch(query, requests);
-
-    return aggregates.map((a) => {
-      const total = toNumber(a.total);
-      const successful = toNumber(a.successful);
-      const { profile, trend } = requestIndex.get(a.skill_id)!;
-      const [median, p95, p99, min, max] = percentiles[profile];
-      const apiCalls = toNumber(a.api_calls ?? 0);
-      const cost = toNumber(a.cost ?? 0);
-      const totals = windows.get(a.skill_id);
-      const trends =
-        trend === null || !totals
-          ? null
-          : this.trends(totals.recent, totals.previous, percentiles[trend][0] as number, percentiles[trend + 1][0] as number);
-      return [
-        a.skill_id,
-        now.toISOString(),
-        a.last_execution_at,
-        total,
-        successful,
-        toNumber(a.failed),
-        // Finished is exactly success, failure or timeout.
-        total - successful - toNumber(a.failed),
-        meanOrNull(successful, total),
-        JSON.stringify(categories.get(a.skill_id) ?? {}),
-        meanOrNull(toNumberOrNull(a.sum_duration), toNumber(a.timed)),
-        median,
-        p95,
-        p99,
-        min,
-        max,
-        sampleStddev(sumSquares.get(a.skill_id) ?? 0, total),
-        apiCalls,
-        meanOrNull(apiCalls, total),
-        cost,
-        meanOrNull(cost, total),
-        toNumberOrNull(a.mean_correctness),
-        toNumberOrNull(a.mean_quality),
-        toNumberOrNull(a.mean_output_size),
-        toNumber(a.feedback ?? 0),
-        toNumberOrNull(a.mean_satisfaction),
-        boolParam(trends?.gettingFaster ?? null, this.dialect),
-        boolParam(trends?.gettingCheaper ?? null, this.dialect),
-        trends?.successRateTrend ?? null,
-      ];
-    });
-  }
-
-  /** skill → { category → count }, keys sorted. */
-  private async failureCategories(
-    query: Query,
-    skillWhere: string,
-    skillParams: unknown[],
-  ): Promise<Map<string, Record<string, number>>> {
-    const rows = await query<{ skill_id: string; category: string; n: unknown }>(
-      `SELECT skill_id, COALESCE(error_category, 'unknown') AS category, COUNT(*) AS n FROM execution_metrics
-       WHERE ${FAILED}${skillWhere} GROUP BY skill_id, COALESCE(error_category, 'unknown')`,
-      skillParams,
-    );
-    const bySkill = new Map<string, [string, number][]>();
-    for (const r of rows) {
-      const list = bySkill.get(r.skill_id) ?? [];
-      list.push([r.category, toNumber(r.n)]);
-      bySkill.set(r.skill_id, list);
-    }
-    const result = new Map<string, Record<string, number>>();
-    for (const [skill, list] of bySkill) {
-      list.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      result.set(skill, Object.fromEntries(list));
-    }
-    return result;
-  }
-
-  /**
-   * Count, successes and cost of each skill's two trend windows: one seek on the started_at range (two weeks
-   * by default, a small part of the history), instead of six conditional sums on every row of the aggregate
-   * pass (measured: 0.7x against 2.2x the plain GROUP BY).
-   */
-  private async trendWindows(
-    query: Query,
-    skillWhere: string,
-    skillParams: unknown[],
-    previousStart: string,
-    recentStart: string,
-    recentEnd: string,
-  ): Promise<Map<string, { recent: WindowTotals; previous: WindowTotals }>> {
-    const rows = await query<{ skill_id: string; recent: unknown; n: unknown; s: unknown; cost: unknown }>(
-      `SELECT skill_id, recent, COUNT(*) AS n, SUM(CASE WHEN status = 'success' THEN 1 ELSE 0 END) AS s,
-         SUM(api_calls_cost_usd) AS cost
-       FROM (SELECT skill_id, status, api_calls_cost_usd, CASE WHEN started_at >= ? THEN 1 ELSE 0 END AS recent
-             FROM execution_metrics WHERE ${FINISHED} AND started_at >= ? AND started_at < ?${skillWhere}) w
-       GROUP BY skill_id, recent`,
-      [recentStart, previousStart, recentEnd, ...skillParams],
-    );
-    const result = new Map<string, { recent: WindowTotals; previous: WindowTotals }>();
-    for (const r of rows) {
-      const entry = result.get(r.skill_id) ?? { recent: { n: 0, successes: 0, cost: 0 }, previous: { n: 0, successes: 0, cost: 0 } };
-      entry[toNumber(r.recent) === 1 ? "recent" : "previous"] = {
-        n: toNumber(r.n),
-        successes: toNumber(r.s),
-        cost: toNumber(r.cost ?? 0),
-      };
-      result.set(r.skill_id, entry);
-    }
-    return result;
-  }
-
-  /** Both trend windows hold at least trendMinSample finished executions. */
-  private hasTrendSample(recent: WindowTotals, previous: WindowTotals): boolean {
-    const min = this.options.trendMinSample;
-    return recent.n >= min && previous.n >= min;
-  }
-
-  private trends(
-    recent: WindowTotals,
-    previous: WindowTotals,
-    recentMedian: number,
-    previousMedian: number,
-  ): { gettingFaster: boolean; gettingCheaper: boolean; successRateTrend: "up" | "down" | "stable" } {
-    const threshold = this.options.trendThreshold;
-    return {
-      gettingFaster: isLowerBy(recentMedian, previousMedian, threshold),
-      gettingCheaper: isLowerBy(recent.cost / recent.n, previous.cost / previous.n, threshold),
-      successRateTrend: successRateTrend(recent.successes, recent.n, previous.successes, previous.n),
-    };
-  }
-
-  /**
-   * Upserts the rows in one transaction, queued behind every other write on the DataSource (serializeWrite):
-   * the sqlite driver shares one connection, so a statement issued while the recorder's transaction is open
-   * would otherwise run inside it.
-   */
-  private write(rows: unknown[][], skillId?: string): Promise<void> {
-    const columns = PROFILE_COLUMNS.map((c) => `"${c}"`).join(", ");
-    const updates = PROFILE_COLUMNS.slice(1)
-      .map((c) => `"${c}" = excluded."${c}"`)
-      .join(", ");
-    return this.inWriteTransaction(async (query) => {
-      for (let start = 0; start < rows.length; start += PROFILES_PER_STATEMENT) {
-        const chunk = rows.slice(start, start + PROFILES_PER_STATEMENT);
-        const tuple = `(${PROFILE_COLUMNS.map(() => "?").join(", ")})`;
-        await query(
-          `INSERT INTO skill_profiles (${columns}) VALUES ${chunk.map(() => tuple).join(", ")} ` +
-            `ON CONFLICT ("skill_id") DO UPDATE SET ${updates}`,
-          chunk.flat(),
-        );
-      }
-      if (skillId !== undefined) {
-        if (rows.length === 0) await query(`DELETE FROM skill_profiles WHERE skill_id = ?`, [skillId]);
-        return;
-      }
-      // Skills whose executions were all deleted since the last refresh.
-      const kept = new Set(rows.map((r) => r[0] as string));
-      const stored = await query<{ skill_id: string }>(`SELECT skill_id FROM skill_profiles`);
-      for (const { skill_id } of stored) {
-        if (!kept.has(skill_id)) await query(`DELETE FROM skill_profiles WHERE skill_id = ?`, [skill_id]);
-      }
-    });
-  }
-
   private deleteProfile(skillId: string): Promise<void> {
-    return this.inWriteTransaction(async (query) => {
-      await query(`DELETE FROM skill_profiles WHERE skill_id = ?`, [skillId]);
-    });
+    return this.inWriteTransaction((query) => deleteProfileRow(query, skillId));
   }
 
+  /**
+   * Runs `work` in one transaction, queued behind every other write on the DataSource (serializeWrite): the
+   * sqlite driver shares one connection, so a statement issued while the recorder's transaction is open would
+   * otherwise run inside it.
+   */
   private inWriteTransaction(work: (query: Query) => Promise<void>): Promise<void> {
     return serializeWrite(this.dataSource, () =>
       this.dataSource.transaction((manager) => work(queryFor(manager, this.dialect))),

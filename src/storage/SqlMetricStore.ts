@@ -4,6 +4,7 @@ import type { ExecutionMetricRow } from "../model/execution-metric-columns";
 import { buildInsert, forEachStatement, type WriteDialect } from "../recording/insert-statement";
 import { FileIdentityCheck } from "../recording/file-identity";
 import type { MetricStore } from "../recording/MetricStore";
+import { dialectOf } from "./dialect";
 import { serializeWrite } from "./write-queue";
 
 /**
@@ -34,7 +35,7 @@ export class SqlMetricStore implements MetricStore {
   private readonly file: FileIdentityCheck | null;
 
   constructor(private readonly dataSource: DataSource) {
-    this.dialect = dataSource.options.type === "postgres" ? "postgres" : "sqlite";
+    this.dialect = dialectOf(dataSource);
     const filePath = sqliteFilePath(dataSource);
     this.file = filePath === null ? null : new FileIdentityCheck(filePath);
   }
@@ -116,9 +117,8 @@ async function releaseRunner(runner: QueryRunner, failure: unknown): Promise<voi
 
 /** The absolute path of a file-backed SQLite DataSource, or null (PostgreSQL, :memory:, URI file names). */
 export function sqliteFilePath(dataSource: DataSource): string | null {
-  const options = dataSource.options as { type: string; database?: unknown };
-  if (options.type !== "sqlite" || typeof options.database !== "string") return null;
-  const database = options.database;
+  const database = (dataSource.options as { database?: unknown }).database;
+  if (dialectOf(dataSource) !== "sqlite" || typeof database !== "string") return null;
   if (database === "" || database === ":memory:" || database.startsWith("file:")) return null;
   return path.resolve(database);
 }

@@ -5,6 +5,7 @@ import { SkillProfile } from "./entities/SkillProfile.entity";
 import { InitialSchema1764288000000 } from "../../migrations/1764288000000-InitialSchema";
 import { QueryIndexes1764374400000 } from "../../migrations/1764374400000-QueryIndexes";
 import { ConfigurationError } from "../errors";
+import { checkSupportedDataSource, dialectOf } from "./dialect";
 
 /** The entities of skill-metrics, for users who include them in their own DataSource. */
 export const SKILL_METRICS_ENTITIES = [ExecutionMetric, SkillProfile, ErrorCategory];
@@ -21,7 +22,10 @@ export interface DatabaseOptions {
   database?: string;
   /** PostgreSQL connection URL (`postgres://…`). Default: env SKILL_METRICS_DB_URL. Wins over `database`. */
   url?: string;
-  /** Your own DataSource (initialized or not) or options for one; it must include SKILL_METRICS_ENTITIES. */
+  /**
+   * Your own DataSource (initialized or not) or options for one; it must include SKILL_METRICS_ENTITIES. Its type
+   * must be "sqlite", "better-sqlite3" or "postgres" (anything else is refused with a ConfigurationError).
+   */
   dataSource?: DataSource | DataSourceOptions;
   /** How long SQLite waits for another process's write lock, in milliseconds. Default 5000. */
   busyTimeoutMillis?: number;
@@ -68,8 +72,12 @@ export const DEFAULT_POSTGRES_OPTIONS = {
 /**
  * Builds (without initializing) the DataSource that options describe: the user's own, PostgreSQL by URL, or
  * SQLite in WAL mode. Migrations are listed as classes, never globs, and `synchronize` is always off.
+ *
+ * @throws ConfigurationError for a `dataSource` whose type is none of "sqlite", "better-sqlite3", "postgres".
  */
 export function createDataSource(options: DatabaseOptions = {}): DataSource {
+  // A type skill-metrics cannot speak is refused before TypeORM loads its driver.
+  if (options.dataSource) checkSupportedDataSource(options.dataSource);
   if (options.dataSource instanceof DataSource) return options.dataSource;
   if (options.dataSource) return new DataSource(options.dataSource);
   const postgres = postgresByUrl(options);
@@ -298,10 +306,14 @@ const MIGRATION_LOCK_KEY = 0x736b6d;
  * raced, and the losers failed with "table already exists" or an immediate SQLITE_BUSY (a reader cannot
  * upgrade to a writer while another process writes). On PostgreSQL an advisory lock does the same, and each
  * migration runs in its own transaction.
+ *
+ * @throws ConfigurationError, before anything is initialized, for a DataSource whose type is none of "sqlite",
+ * "better-sqlite3" and "postgres" (see dialectOf).
  */
 export async function openDatabase(dataSource: DataSource): Promise<DataSource> {
+  const dialect = dialectOf(dataSource);
   if (!dataSource.isInitialized) await dataSource.initialize();
-  if (dataSource.options.type === "postgres") {
+  if (dialect === "postgres") {
     // Many hosts may start against a fresh database at once: a session-level advisory lock makes them migrate
     // one after the other (the later ones find nothing to do) instead of racing to "relation already exists".
     const runner = dataSource.createQueryRunner();
@@ -315,11 +327,8 @@ export async function openDatabase(dataSource: DataSource): Promise<DataSource> 
     }
     return dataSource;
   }
-  if (dataSource.options.type !== "sqlite") {
-    await dataSource.runMigrations({ transaction: "each" });
-    return dataSource;
-  }
-  // The sqlite driver has one connection per DataSource, so these statements and the migrations share it.
+  // The sqlite and better-sqlite3 drivers have one connection per DataSource, so these statements and the
+  // migrations share it.
   await dataSource.query("BEGIN IMMEDIATE");
   try {
     await dataSource.runMigrations({ transaction: "none" });

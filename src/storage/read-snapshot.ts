@@ -1,5 +1,6 @@
 import type { DataSource, QueryRunner } from "typeorm";
 import { StorageError } from "../errors";
+import { dialectOf } from "./dialect";
 
 /** Reads that all see one consistent state of the database, until closed. */
 export interface ReadSnapshot {
@@ -17,16 +18,18 @@ export interface ReadSnapshot {
  * Opens a read snapshot beside the DataSource's own connection, so that long reads neither block nor collide
  * with the recorder's writes:
  *
- * - SQLite file: a dedicated read-only connection holding one read transaction (in WAL mode, the default here,
- *   writers go on meanwhile; the snapshot is taken at its first read). A BEGIN on the DataSource's connection
- *   would instead collide with the recorder's transactions: the sqlite driver shares one connection.
+ * - SQLite file (sqlite or better-sqlite3 driver): a dedicated read-only node-sqlite3 connection holding one read
+ *   transaction (in WAL mode, the default here, writers go on meanwhile; the snapshot is taken at its first
+ *   read). A BEGIN on the DataSource's connection would instead collide with the recorder's transactions: the
+ *   sqlite driver shares one connection.
  * - SQLite in memory: the shared connection, not consistent (see {@link ReadSnapshot.consistent}).
+ * - SQLite in memory with the better-sqlite3 driver: the DataSource's queries, not consistent either.
  * - Other drivers (PostgreSQL): a REPEATABLE READ, READ ONLY transaction on its own pooled connection.
  *
  * Several snapshots may be open at once; on a file or a server they read in parallel.
  */
 export async function openReadSnapshot(dataSource: DataSource): Promise<ReadSnapshot> {
-  return dataSource.options.type === "sqlite" ? openSqliteSnapshot(dataSource) : openQueryRunnerSnapshot(dataSource);
+  return dialectOf(dataSource) === "sqlite" ? openSqliteSnapshot(dataSource) : openQueryRunnerSnapshot(dataSource);
 }
 
 interface RawSqliteDatabase {
@@ -45,6 +48,14 @@ async function openSqliteSnapshot(dataSource: DataSource): Promise<ReadSnapshot>
     );
   if (file === "" || file === ":memory:" || file.startsWith("file::memory:")) {
     if (!shared) throw StorageError.notConnected();
+    // The better-sqlite3 driver's connection has no callback API: its reads go through the DataSource.
+    if (dataSource.options.type === "better-sqlite3") {
+      return {
+        query: (sql, parameters) => dataSource.query(sql, parameters) as Promise<Record<string, unknown>[]>,
+        consistent: false,
+        close: async () => undefined,
+      };
+    }
     return { query: query(shared), consistent: false, close: async () => undefined };
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports

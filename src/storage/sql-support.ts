@@ -1,13 +1,9 @@
 import type { DataSource, EntityManager } from "typeorm";
+import type { Dialect } from "./dialect";
 import type { ReadSnapshot } from "./read-snapshot";
 
-/** The SQL dialects the services speak. SQLite is the target; PostgreSQL statements are kept portable. */
-export type Dialect = "sqlite" | "postgres";
-
-/** Which dialect a DataSource speaks. */
-export function dialectOf(dataSource: DataSource): Dialect {
-  return dataSource.options.type === "postgres" ? "postgres" : "sqlite";
-}
+// The dialect is decided in dialect.ts alone; re-exported for the modules (and tests) that import it from here.
+export { type Dialect, dialectOf } from "./dialect";
 
 /**
  * Finished executions (success, failure, timeout). Written as `<> 'running'` rather than `IN (…)` on purpose:

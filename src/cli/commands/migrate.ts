@@ -1,4 +1,5 @@
 import { createDataSource } from "../../storage/data-source";
+import { dialectOf } from "../../storage/dialect";
 import { type CliContext, stringOption } from "../cli-context";
 
 /** `skill-metrics migrate`: runs pending migrations and lists them. */
@@ -7,7 +8,7 @@ export async function migrateCommand(context: CliContext): Promise<number> {
   await dataSource.initialize();
   try {
     const applied = await dataSource.runMigrations({ transaction: "each" });
-    const where = dataSource.options.type === "sqlite" ? String(dataSource.options.database) : dataSource.options.type;
+    const where = dialectOf(dataSource) === "sqlite" ? String(dataSource.options.database) : dataSource.options.type;
     if (applied.length === 0) context.out.write(`${where}: schema is up to date, nothing to apply.\n`);
     else {
       context.out.write(`${where}: applied ${applied.length} migration(s):\n`);

@@ -1,5 +1,5 @@
-import type { DataSource } from "typeorm";
-import { SkillProfile } from "../../storage/entities/SkillProfile.entity";
+import type { SkillProfile } from "../../storage/entities/SkillProfile.entity";
+import { profileToPlain } from "../../services/profile-plain";
 import { NotFoundError } from "../../errors";
 import { type CliContext, stringOption, withCollector } from "../cli-context";
 import { cellNumber, formatTable } from "../format-table";
@@ -25,15 +25,8 @@ export async function profileCommand(context: CliContext): Promise<number> {
   });
 }
 
-/** A profile with snake_case keys and ISO timestamps, as in stats.json. */
-export function profileToPlain(dataSource: DataSource, profile: SkillProfile): Record<string, unknown> {
-  const plain: Record<string, unknown> = {};
-  for (const column of dataSource.getMetadata(SkillProfile).columns) {
-    const value = (profile as unknown as Record<string, unknown>)[column.propertyName];
-    plain[column.databaseName] = value instanceof Date ? value.toISOString() : (value ?? null);
-  }
-  return plain;
-}
+/** A profile with snake_case keys and ISO timestamps, as in stats.json (one conversion for both). */
+export { profileToPlain };
 
 const TREND: Record<string, string> = { up: "up", down: "down", stable: "stable" };
 
