@@ -141,7 +141,7 @@ export class ConfigurationError extends SkillMetricsError {
     return new ConfigurationError(
       "The HTML report draws its charts with the `echarts` package, which is not installed: run `npm install echarts` " +
         "in your project (it is an optional peer dependency, needed only for reports).",
-      { cause },
+      { cause, code: "SKILL_METRICS_DRIVER_MISSING" },
     );
   }
 
