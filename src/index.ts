@@ -1,6 +1,7 @@
 /**
  * skill-metrics: execution metrics for AI agent skills. Every public export is listed here by name; anything
- * not listed (the queue, the spill file, encoders) is internal and may change.
+ * not listed (the queue, the spill file, encoders, limits and markers used inside) is internal and may change.
+ * Types are exported with `export type`; test/unit/architecture/public-surface.test.ts holds the exact list.
  */
 import "reflect-metadata";
 
@@ -13,14 +14,12 @@ export { TrackExecution } from "./tracking/TrackExecution";
 export type { TrackExecutionDecorator } from "./tracking/TrackExecution";
 export { track } from "./tracking/track";
 export { currentExecution } from "./tracking/current-execution";
-export { ExecutionContext } from "./tracking/ExecutionContext";
-export type { EndResult, TokenUsage, ApiCallUsage } from "./tracking/ExecutionContext";
+// A type only: contexts are made by the SDK (decorator, track(), start()), never with `new`.
+export type { ExecutionContext, EndResult, TokenUsage, ApiCallUsage } from "./tracking/ExecutionContext";
 export type { TrackOptions, StartOptions } from "./tracking/tracking-options";
 export { classifyError, ERROR_CATEGORIES } from "./tracking/classify-error";
 export type { ErrorClassifier, ErrorClassificationContext, ErrorCategoryId } from "./tracking/classify-error";
 export { OutputValidationError } from "./tracking/OutputValidationError";
-export { PRE_START_BUFFER_LIMIT } from "./tracking/default-sink";
-export { REDACTION_FAILED_TEXT } from "./tracking/ExecutionSink";
 
 // Recording
 export type { RecorderOptions } from "./recording/RecorderOptions";
@@ -33,24 +32,11 @@ export { SkillProfile } from "./storage/entities/SkillProfile.entity";
 export type { SuccessRateTrend } from "./storage/entities/SkillProfile.entity";
 export { ErrorCategory } from "./storage/entities/ErrorCategory.entity";
 export type { ErrorSeverity } from "./storage/entities/ErrorCategory.entity";
-export {
-  EXECUTION_METRIC_COLUMNS,
-  EXECUTION_METRIC_COLUMN_NAMES,
-  EXECUTION_STATUSES,
-  FINISHED_STATUSES,
-  METRIC_VERSION,
-} from "./model/execution-metric-columns";
-export type { ExecutionMetricRow, ExecutionStatus, ColumnSpec, ColumnKind } from "./model/execution-metric-columns";
-export { LIMITS, TRUNCATION_MARKER } from "./model/limits";
-export {
-  createDataSource,
-  openDatabase,
-  SKILL_METRICS_ENTITIES,
-  SKILL_METRICS_MIGRATIONS,
-  DEFAULT_DATABASE_PATH,
-} from "./storage/data-source";
+export { EXECUTION_METRIC_COLUMNS } from "./model/execution-metric-columns";
+export type { ExecutionMetricRow, ExecutionStatus } from "./model/execution-metric-columns";
+export { LIMITS } from "./model/limits";
+export { createDataSource, openDatabase, SKILL_METRICS_ENTITIES, SKILL_METRICS_MIGRATIONS } from "./storage/data-source";
 export type { DatabaseOptions } from "./storage/data-source";
-export { validateMetricRecord } from "./validation/validate-record";
 
 // Services
 export { MetricsQueryService } from "./services/MetricsQueryService";
@@ -67,7 +53,7 @@ export type {
 } from "./services/MetricsQueryService";
 export { ProfileService } from "./services/ProfileService";
 export type { ProfileServiceOptions } from "./services/ProfileService";
-export { ExportService, STATS_DEFINITIONS_VERSION } from "./exchange/ExportService";
+export { ExportService } from "./exchange/ExportService";
 export type { CsvExportOptions, JsonExportOptions, ExportOptions, ExportResult } from "./exchange/ExportService";
 export type { ExportDestination } from "./exchange/export-destination";
 export type { ExportFilter } from "./exchange/metric-filter";

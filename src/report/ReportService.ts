@@ -54,8 +54,9 @@ const DEFAULT_MAX_SKILL_SECTIONS = 40;
  * inline script for sorting) and fetches nothing. Every chart is aggregated in SQL (see report-data.ts), so the
  * page's size depends on the number of skills and time buckets, not on the number of executions.
  *
- * The CLI's `skill-metrics report --out report.html [--skill S --from ISO --to ISO]` is
- * `new ReportService(dataSource).writeReport(out, { skillId, from, to })`.
+ * The CLI's `skill-metrics report --out FILE [--skill S] [--from T] [--to T]` (src/cli/commands/report.ts) calls
+ * the collector's `writeReport(out, { skillId, from, to })`, which runs this service with the collector's
+ * profile options.
  */
 export class ReportService {
   private readonly title: string;

@@ -1,118 +1,22 @@
-import type { DataSource, SelectQueryBuilder } from "typeorm";
+import type { DataSource } from "typeorm";
 import { serializeWrite } from "../storage/write-queue";
 import { ExecutionMetric } from "../storage/entities/ExecutionMetric.entity";
-import { EXECUTION_STATUSES, type ExecutionStatus } from "../model/execution-metric-columns";
-import { LIMITS, truncateText } from "../model/limits";
-import { ISO_TIMESTAMP_PATTERN } from "../storage/entities/timestamp-transformer";
 import { ConfigurationError, MetricValidationError, NotFoundError, type ValidationIssue } from "../errors";
 import { summarizeDurations } from "./duration-statistics";
-import { decodeCursor, encodeCursor } from "./metrics-cursor";
+import type { BaselineOptions, DurationBaseline } from "./duration-baseline";
+import { type ErrorAnalysis, type ErrorAnalysisOptions, queryErrorGroups } from "./error-analysis";
+import { type ExecutionFeedback, feedbackChanges } from "./execution-feedback";
+import { encodeCursor } from "./metrics-cursor";
+import { buildMetricsPageQuery, type MetricsPage, type MetricsPageQuery, type MetricsQuery } from "./metrics-page-query";
+import { requireString, toIso } from "./query-arguments";
 import { type Dialect, dialectOf } from "../storage/dialect";
 import { FAILED, type Query, queryFor, toNumber } from "../storage/sql-support";
 
-/** Filters, order and page of {@link MetricsQueryService.getMetrics}. Every field is optional. */
-export interface MetricsQuery {
-  /** Only this skill. */
-  skillId?: string;
-  /** started_at ≥ from (inclusive). A Date or an ISO-8601 string with zone. */
-  from?: Date | string;
-  /** started_at < to (exclusive): ranges are half-open, so consecutive ranges never share a row. */
-  to?: Date | string;
-  /** Only this status, or any of these. */
-  status?: ExecutionStatus | readonly ExecutionStatus[];
-  /** Only this environment (exact match). */
-  environment?: string;
-  /** Only executions of this job (exact match). */
-  jobId?: string;
-  /** Only executions carrying tags: all of them (default) or any, see `tagMatch`. */
-  tags?: readonly string[];
-  /** How `tags` matches: "all" (default) or "any". */
-  tagMatch?: "all" | "any";
-  /** Only this error_category; "unknown" also matches executions without a category, as profiles count them. */
-  errorCategory?: string;
-  /** "desc" (default): newest first; "asc": oldest first. Rows are ordered by (started_at, execution_id). */
-  order?: "asc" | "desc";
-  /** Rows per page. Default 100 (the service's defaultLimit), at most maxLimit (default 10,000). */
-  limit?: number;
-  /** The `nextCursor` of the previous page, to continue after it (same filters and order). */
-  after?: string;
-}
-
-/** One page of executions. */
-export interface MetricsPage {
-  /** The executions of this page, as entities (camelCase properties, Date timestamps). */
-  items: ExecutionMetric[];
-  /** Pass as `after` for the next page; null when this page is the last. */
-  nextCursor: string | null;
-}
-
-/** Options of {@link MetricsQueryService.getErrorAnalysis}. Every field is optional. */
-export interface ErrorAnalysisOptions {
-  /** Groups returned per grouping (top N). Default 10, at most 1,000. */
-  limit?: number;
-  /** started_at ≥ from. */
-  from?: Date | string;
-  /** started_at < to. */
-  to?: Date | string;
-}
-
-/** Failures sharing a category or a message. */
-export interface ErrorGroup {
-  /** The category ("unknown" for none) or the message (null for none). */
-  key: string | null;
-  count: number;
-  /** started_at of the earliest and latest failure of the group. */
-  firstSeenAt: Date;
-  lastSeenAt: Date;
-  /** The group's latest failure (ties: greatest execution_id). */
-  exampleExecutionId: string;
-}
-
-/**
- * A skill's failures (status failure or timeout) grouped two ways. Groups are ordered by count (descending),
- * then last seen (latest first), then key (ascending; a null message last).
- */
-export interface ErrorAnalysis {
-  skillId: string;
-  /** All failures in the range, not only those in the top groups. */
-  totalFailures: number;
-  byCategory: ErrorGroup[];
-  byMessage: ErrorGroup[];
-}
-
-/** Feedback on one execution. Omitted fields are left as they are; null clears a value. */
-export interface ExecutionFeedback {
-  /** 1–5 Likert, whole number. */
-  userSatisfaction?: number | null;
-  /** 0–1. */
-  correctnessScore?: number | null;
-  /** 0–1; the profile's mean_quality_score averages it. */
-  outputQuality?: number | null;
-  /** Free text; cut at 4,096 characters like every note. */
-  notes?: string | null;
-}
-
-/** Options of {@link MetricsQueryService.getBaseline}. */
-export interface BaselineOptions {
-  /** Length of the trailing window, in milliseconds. Required, > 0. */
-  windowMillis: number;
-  /** End of the window (exclusive). Default: the service's clock. */
-  now?: Date;
-}
-
-/** Duration statistics of a skill's finished executions over [from, to). */
-export interface DurationBaseline {
-  skillId: string;
-  from: Date;
-  to: Date;
-  count: number;
-  /** null when count is 0. */
-  meanDurationMs: number | null;
-  /** Sample standard deviation (n − 1); 0 for one execution, null for none. */
-  stddevDurationMs: number | null;
-  /** Linear interpolation between closest ranks; null for none. */
-  p95DurationMs: number | null;
-}
+// The types of this service's methods live beside the code that serves them; they stay importable from here.
+export type { MetricsQuery, MetricsPage } from "./metrics-page-query";
+export type { ErrorAnalysis, ErrorAnalysisOptions, ErrorGroup } from "./error-analysis";
+export type { ExecutionFeedback } from "./execution-feedback";
+export type { BaselineOptions, DurationBaseline } from "./duration-baseline";
 
 /** Options of {@link MetricsQueryService}. Every field is optional. */
 export interface MetricsQueryServiceOptions {
@@ -123,13 +27,6 @@ export interface MetricsQueryServiceOptions {
   /** The clock that ends getBaseline's window when no `now` is given. Default `() => new Date()`. */
   clock?: () => Date;
 }
-
-const FEEDBACK_COLUMNS: Record<keyof ExecutionFeedback, string> = {
-  userSatisfaction: "user_satisfaction",
-  correctnessScore: "correctness_score",
-  outputQuality: "output_quality",
-  notes: "notes",
-};
 
 /**
  * Reads executions for application code: filtered pages, error analysis, duration baselines, and feedback.
@@ -214,8 +111,8 @@ export class MetricsQueryService {
     return {
       skillId,
       totalFailures: toNumber(total[0]?.n ?? 0),
-      byCategory: await this.errorGroups("COALESCE(error_category, 'unknown')", where, params, limit),
-      byMessage: await this.errorGroups("error_message", where, params, limit),
+      byCategory: await queryErrorGroups(this.query, this.dialect, "COALESCE(error_category, 'unknown')", where, params, limit),
+      byMessage: await queryErrorGroups(this.query, this.dialect, "error_message", where, params, limit),
     };
   }
 
@@ -234,23 +131,7 @@ export class MetricsQueryService {
       issues.push({ field: "(feedback)", value: feedback, rule: "isObject", message: "feedback must be an object" });
       throw new MetricValidationError(issues, "feedback");
     }
-    const set: Partial<Record<keyof ExecutionMetric, unknown>> = { userFeedbackReceived: true };
-    for (const [key, value] of Object.entries(feedback)) {
-      const column = FEEDBACK_COLUMNS[key as keyof ExecutionFeedback];
-      if (column === undefined) {
-        issues.push({
-          field: key,
-          value,
-          rule: "unknownField",
-          message: `is not a feedback field (${Object.keys(FEEDBACK_COLUMNS).join(", ")})`,
-        });
-        continue;
-      }
-      if (value === undefined) continue;
-      const issue = feedbackIssue(key as keyof ExecutionFeedback, column, value);
-      if (issue) issues.push(issue);
-      else set[key as keyof ExecutionMetric] = key === "notes" && value !== null ? truncateText(value as string, LIMITS.textCap) : value;
-    }
+    const set = feedbackChanges(feedback, issues);
     if (issues.length > 0) throw new MetricValidationError(issues, "feedback");
     // Queued behind the recorder's transactions: on the shared sqlite connection it would otherwise run inside one.
     const result = await serializeWrite(this.dataSource, () =>
@@ -299,169 +180,7 @@ export class MetricsQueryService {
     };
   }
 
-  private async errorGroups(key: string, where: string, params: unknown[], limit: number): Promise<ErrorGroup[]> {
-    // Ties are broken in byte order on every database: SQLite's default; PostgreSQL's database collation may be
-    // linguistic (en_US.UTF-8 orders `a-b` between `aa` and `ab`), so "C" is asked for. The rows sorted are
-    // the skill's failures only, so no index is given up.
-    const bytes = this.dialect === "postgres" ? ` COLLATE "C"` : "";
-    const rows = await this.query<{ k: string | null; n: unknown; first_seen: string; last_seen: string; example: string }>(
-      `SELECT k, n, first_seen, last_seen, example FROM (
-         SELECT k, execution_id AS example,
-           COUNT(*) OVER (PARTITION BY k) AS n,
-           MIN(started_at) OVER (PARTITION BY k) AS first_seen,
-           MAX(started_at) OVER (PARTITION BY k) AS last_seen,
-           ROW_NUMBER() OVER (PARTITION BY k ORDER BY started_at DESC, execution_id${bytes} DESC) AS rn
-         FROM (SELECT ${key} AS k, started_at, execution_id FROM execution_metrics WHERE ${where}) f
-       ) g WHERE rn = 1
-       ORDER BY n DESC, last_seen DESC, CASE WHEN k IS NULL THEN 1 ELSE 0 END, k${bytes} LIMIT ${limit}`,
-      params,
-    );
-    return rows.map((r) => ({
-      key: r.k,
-      count: toNumber(r.n),
-      firstSeenAt: new Date(r.first_seen),
-      lastSeenAt: new Date(r.last_seen),
-      exampleExecutionId: r.example,
-    }));
+  private build(query: MetricsQuery): MetricsPageQuery {
+    return buildMetricsPageQuery(this.dataSource, query, this.options);
   }
-
-  private build(query: MetricsQuery): {
-    builder: SelectQueryBuilder<ExecutionMetric>;
-    limit: number;
-    order: "asc" | "desc";
-  } {
-    const issues: ValidationIssue[] = [];
-    if (query === null || typeof query !== "object") {
-      throw new MetricValidationError(
-        [{ field: "(query)", value: query, rule: "isObject", message: "the query must be an object" }],
-        "metrics query",
-      );
-    }
-    const order = query.order ?? "desc";
-    if (order !== "asc" && order !== "desc") {
-      issues.push({ field: "order", value: order, rule: "isIn", message: 'must be "asc" or "desc"' });
-    }
-    const limit = query.limit ?? this.options.defaultLimit;
-    if (!Number.isInteger(limit) || limit < 1 || limit > this.options.maxLimit) {
-      issues.push({ field: "limit", value: limit, rule: "range", message: `must be a whole number in [1, ${this.options.maxLimit}]` });
-    }
-    const builder = this.dataSource.getRepository(ExecutionMetric).createQueryBuilder("m");
-    if (query.skillId !== undefined && requireString(query.skillId, "skillId", issues)) {
-      builder.andWhere("m.skillId = :skillId", { skillId: query.skillId });
-    }
-    if (query.from !== undefined) {
-      const from = toIso(query.from, "from", issues);
-      if (from !== undefined) builder.andWhere("m.startedAt >= :from", { from });
-    }
-    if (query.to !== undefined) {
-      const to = toIso(query.to, "to", issues);
-      if (to !== undefined) builder.andWhere("m.startedAt < :to", { to });
-    }
-    if (query.status !== undefined) {
-      const statuses = typeof query.status === "string" ? [query.status] : query.status;
-      const bad = Array.isArray(statuses) ? statuses.filter((s) => !EXECUTION_STATUSES.includes(s)) : [query.status];
-      if (!Array.isArray(statuses) || statuses.length === 0 || bad.length > 0) {
-        issues.push({
-          field: "status",
-          value: query.status,
-          rule: "isIn",
-          message: `must be one of ${EXECUTION_STATUSES.join(", ")}, or a non-empty array of them`,
-        });
-      } else {
-        builder.andWhere("m.status IN (:...statuses)", { statuses });
-      }
-    }
-    if (query.environment !== undefined && requireString(query.environment, "environment", issues)) {
-      builder.andWhere("m.environment = :environment", { environment: query.environment });
-    }
-    if (query.jobId !== undefined && requireString(query.jobId, "jobId", issues)) {
-      builder.andWhere("m.jobId = :jobId", { jobId: query.jobId });
-    }
-    if (query.errorCategory !== undefined && requireString(query.errorCategory, "errorCategory", issues)) {
-      if (query.errorCategory === "unknown") {
-        builder.andWhere("(m.errorCategory = :errorCategory OR m.errorCategory IS NULL)", { errorCategory: "unknown" });
-      } else {
-        builder.andWhere("m.errorCategory = :errorCategory", { errorCategory: query.errorCategory });
-      }
-    }
-    if (query.tags !== undefined) this.addTags(builder, query, issues);
-    if (query.after !== undefined) {
-      if (typeof query.after !== "string") {
-        issues.push({ field: "after", value: query.after, rule: "cursor", message: "must be a nextCursor string" });
-      } else {
-        const cursor = decodeCursor(query.after);
-        if (cursor.order !== order) {
-          issues.push({
-            field: "after",
-            value: query.after,
-            rule: "cursor",
-            message: `was made for order "${cursor.order}", not "${order}"; keep the order across pages`,
-          });
-        }
-        // The redundant `startedAt <=` (or >=) lets SQLite use it as an index range; the OR breaks the tie.
-        const cmp = order === "desc" ? "<" : ">";
-        builder.andWhere(
-          `m.startedAt ${cmp}= :cursorStartedAt AND (m.startedAt ${cmp} :cursorStartedAt OR m.executionId ${cmp} :cursorId)`,
-          { cursorStartedAt: cursor.startedAt, cursorId: cursor.executionId },
-        );
-      }
-    }
-    if (issues.length > 0) throw new MetricValidationError(issues, "metrics query");
-    const direction = order === "desc" ? "DESC" : "ASC";
-    builder.orderBy("m.startedAt", direction).addOrderBy("m.executionId", direction);
-    return { builder, limit, order };
-  }
-
-  private addTags(builder: SelectQueryBuilder<ExecutionMetric>, query: MetricsQuery, issues: ValidationIssue[]): void {
-    const tags = query.tags;
-    const match = query.tagMatch ?? "all";
-    if (match !== "all" && match !== "any") {
-      issues.push({ field: "tagMatch", value: match, rule: "isIn", message: 'must be "all" or "any"' });
-      return;
-    }
-    if (!Array.isArray(tags) || tags.length === 0 || tags.some((t) => typeof t !== "string" || t.length === 0)) {
-      issues.push({ field: "tags", value: tags, rule: "isArray", message: "must be a non-empty array of non-empty strings" });
-      return;
-    }
-    const subquery = (condition: string) =>
-      `m.executionId IN (SELECT t.execution_id FROM execution_tags t WHERE ${condition})`;
-    if (match === "any") {
-      builder.andWhere(subquery("t.tag IN (:...anyTags)"), { anyTags: [...new Set(tags)] });
-      return;
-    }
-    [...new Set(tags)].forEach((tag, i) => builder.andWhere(subquery(`t.tag = :tag${i}`), { [`tag${i}`]: tag }));
-  }
-}
-
-/** Records an issue unless `value` is a non-empty string; returns whether it is one. */
-function requireString(value: unknown, field: string, issues: ValidationIssue[]): boolean {
-  if (typeof value === "string" && value.length > 0) return true;
-  issues.push({ field, value, rule: "isString", message: "must be a non-empty string" });
-  return false;
-}
-
-/** A Date or ISO-8601 string as the stored form (UTC, milliseconds), or undefined with an issue recorded. */
-function toIso(value: unknown, field: string, issues: ValidationIssue[]): string | undefined {
-  const date =
-    value instanceof Date ? value : typeof value === "string" && ISO_TIMESTAMP_PATTERN.test(value) ? new Date(value) : null;
-  if (date === null || Number.isNaN(date.getTime())) {
-    issues.push({ field, value, rule: "isDate", message: "must be a Date or an ISO-8601 timestamp with a zone" });
-    return undefined;
-  }
-  return date.toISOString();
-}
-
-function feedbackIssue(key: keyof ExecutionFeedback, column: string, value: unknown): ValidationIssue | null {
-  if (value === null) return null;
-  if (key === "notes") {
-    return typeof value === "string" ? null : { field: column, value, rule: "isString", message: "must be a string" };
-  }
-  if (key === "userSatisfaction") {
-    return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 5
-      ? null
-      : { field: column, value, rule: "range", message: "must be a whole number from 1 to 5" };
-  }
-  return typeof value === "number" && Number.isFinite(value) && value >= 0 && value <= 1
-    ? null
-    : { field: column, value, rule: "range", message: "must be a number from 0 to 1" };
 }

@@ -1,72 +1,36 @@
-import {
-  type ExecutionMetricRow,
-  type ExecutionStatus,
-  METRIC_VERSION,
-} from "../model/execution-metric-columns";
-import { isStorableText, LIMITS, truncateText } from "../model/limits";
+import type { ExecutionMetricRow, ExecutionStatus } from "../model/execution-metric-columns";
+import { LIMITS, truncateText } from "../model/limits";
 import { ExecutionStateError, MetricValidationError, type ValidationIssue } from "../errors";
-import { classifyError, type ErrorClassifier } from "./classify-error";
+import { applyClassifier } from "./apply-classifier";
 import { executionStorage } from "./current-execution";
 import { activeSink } from "./default-sink";
+import { END_RESULT_KEYS, type EndResult } from "./end-result";
+import { messageOf } from "./error-message";
 import { redactErrorText } from "./redact-error";
 import { safeReport } from "./safe-report";
 import { CAPTURE_ARGUMENTS, FINISH, RESTART_CLOCK } from "./execution-internals";
 import type { ExecutionSink } from "./ExecutionSink";
 import { isoTimestamp } from "./iso-timestamp";
+import { newExecutionRow, NO_STRINGS } from "./new-execution-row";
 import { type ResourceSample, resourceUsageSince, sampleResources } from "./resource-usage";
 import { stableDigest } from "./stable-digest";
 import type { TrackingSpec } from "./tracking-options";
-import { uuidv7 } from "./uuid-v7";
+import type { ApiCallUsage, TokenUsage } from "./usage";
+import {
+  amountIssue,
+  amountSumIssue,
+  countIssue,
+  countSumIssue,
+  finiteIssue,
+  identifierIssue,
+  rangeIssue,
+  textIssue,
+} from "./value-rules";
 
-/** What `end()` may set; every field is optional. Values are validated: a bad one makes end() throw. */
-export interface EndResult {
-  /** Final status. Default: "failure" if an error was given or recorded (fail()), else "success"; "timeout" when timeoutMillis was exceeded. */
-  status?: "success" | "failure" | "timeout";
-  /** The failure: its message, stack and category are recorded (the error itself is not kept). */
-  error?: unknown;
-  /** error_category (1–64 characters). Default: the classifier's verdict on `error`, else "unknown". */
-  errorCategory?: string;
-  /** Bytes produced (integer ≥ 0). */
-  outputSizeBytes?: number;
-  /** 0–1. */
-  outputQuality?: number;
-  /** Free text, cut at 4096 characters. */
-  outputSummary?: string;
-  /** 0–1. */
-  correctnessScore?: number;
-  /** Whether the output passed validation. */
-  validationPassed?: boolean;
-  /** Bytes consumed (integer ≥ 0). */
-  inputSizeBytes?: number;
-  /** API calls made (integer ≥ 0); replaces what recordApiCall() counted. */
-  apiCallsCount?: number;
-  /** Cost of those calls, USD (≥ 0); replaces what recordApiCall() summed. */
-  apiCallsCostUsd?: number;
-  /** Free text appended to notes, cut at 4096 characters. */
-  notes?: string;
-}
+// The types of this module's methods live in files of their own; they stay importable from here.
+export type { EndResult } from "./end-result";
+export type { ApiCallUsage, TokenUsage } from "./usage";
 
-/** Tokens and model of one LLM call, for {@link ExecutionContext.recordTokens}. */
-export interface TokenUsage {
-  /** Prompt tokens (integer ≥ 0); added to the execution's total. */
-  in?: number;
-  /** Completion tokens (integer ≥ 0); added to the execution's total. */
-  out?: number;
-  /** Model name (≤ 255 characters); the last one given is kept. */
-  model?: string;
-  /** Sampling temperature, 0–10; the last one given is kept. */
-  temperature?: number;
-}
-
-/** One API call (or several) for {@link ExecutionContext.recordApiCall}. */
-export interface ApiCallUsage {
-  /** Cost in USD (≥ 0), added to api_calls_cost_usd. Default 0. */
-  costUsd?: number;
-  /** Number of calls (integer ≥ 0), added to api_calls_count. Default 1. */
-  count?: number;
-}
-
-const NO_STRINGS: readonly string[] = Object.freeze([]);
 const MAX_COUNT = LIMITS.maxCount;
 /** Where validation issues go: an array (end(): collected, then thrown) or null (reported, never thrown). */
 type Issues = ValidationIssue[] | null;
@@ -105,47 +69,7 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
     this.startEpochMillis = Date.now();
     this.startMonotonic = performance.now();
     this.resources = spec.captureResources ? sampleResources() : null;
-    // One literal with every column in documented order: the row handed to the sink, built once.
-    this.row = {
-      execution_id: uuidv7(),
-      metric_version: METRIC_VERSION,
-      skill_id: skillId,
-      job_id: spec.jobId ?? (parent === undefined ? null : parent.row.job_id),
-      parent_execution_id: spec.parentExecutionId ?? (parent === undefined ? null : parent.row.execution_id),
-      started_at: "",
-      completed_at: null,
-      total_duration_ms: null,
-      status: "running",
-      input_size_bytes: null,
-      input_hash: null,
-      input_complexity: null,
-      input_summary: null,
-      output_size_bytes: null,
-      output_quality: null,
-      output_summary: null,
-      api_calls_count: 0,
-      api_calls_cost_usd: 0,
-      memory_used_mb: null,
-      cpu_usage_percent: null,
-      tokens_in: null,
-      tokens_out: null,
-      model_name: null,
-      temperature: null,
-      error_occurred: false,
-      error_category: null,
-      error_message: null,
-      error_trace: null,
-      warning_count: 0,
-      warnings: NO_STRINGS as string[],
-      validation_passed: true,
-      correctness_score: null,
-      user_feedback_received: false,
-      user_satisfaction: null,
-      agent_id: spec.agentId,
-      environment: spec.environment,
-      notes: null,
-      tags: spec.tags as string[],
-    };
+    this.row = newExecutionRow(skillId, spec, parent);
   }
 
   /** This execution's id (UUIDv7), the key of its row. */
@@ -424,8 +348,8 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
   }
 
   /**
-   * Writes the end result, and returns whether `status` was given. Throws, changing nothing, if a value is
-   * bad: the direct API refuses bad values rather than dropping them silently.
+   * Validates the end result and writes it into the row (`status` itself is applied by finish()). Throws,
+   * changing nothing, if a value is bad: the direct API refuses bad values rather than dropping them silently.
    */
   private applyResult(result: EndResult): void {
     if (result === null || typeof result !== "object") {
@@ -534,23 +458,7 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
   }
 
   private classify(sink: ExecutionSink, error: unknown, durationMillis: number): string {
-    const classifier: ErrorClassifier | undefined = this.spec.classifyError ?? sink.classifyError;
-    if (classifier === undefined || classifier === null) return classifyError(error);
-    try {
-      const category = classifier(error, { skillId: this.row.skill_id, durationMillis });
-      if (category === undefined || category === null) return classifyError(error);
-      if (typeof category === "string" && category.length > 0 && category.length <= LIMITS.errorCategoryLength) return category;
-      safeReport(
-        sink,
-        new MetricValidationError(
-          [{ field: "error_category", value: category, rule: "classifierResult", message: `a classifier must return a string of 1 to ${LIMITS.errorCategoryLength} characters, or undefined; recorded "unknown"` }],
-          "error category",
-        ),
-      );
-    } catch (failure) {
-      safeReport(sink, failure);
-    }
-    return "unknown";
+    return applyClassifier(this.spec.classifyError ?? sink.classifyError, sink, error, { skillId: this.row.skill_id, durationMillis });
   }
 
   private submit(sink: ExecutionSink): void {
@@ -592,82 +500,43 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
     return false;
   }
 
+  /** True when `issue` is null (the value is good); otherwise rejects the value as {@link reject} does. */
+  private accept(issue: ValidationIssue | null, issues: Issues): boolean {
+    if (issue === null) return true;
+    return this.reject(issues, issue.field, issue.value, issue.rule, issue.message);
+  }
+
   private isCount(field: string, value: unknown, issues: Issues): value is number {
-    if (typeof value !== "number" || !Number.isInteger(value)) return this.reject(issues, field, value, "isInt", "must be an integer");
-    if (value < 0) return this.reject(issues, field, value, "min", "must not be less than 0");
-    if (value > MAX_COUNT) return this.reject(issues, field, value, "max", `must not be greater than ${MAX_COUNT}`);
-    return true;
+    return this.accept(countIssue(field, value), issues);
   }
 
   /** Whether `current + added` (both valid counts) stays within the column's cap. */
   private countSumFits(field: string, current: number, added: number, issues: Issues): boolean {
-    if (current + added <= MAX_COUNT) return true;
-    return this.reject(issues, field, added, "max", `the sum ${current} + ${added} would exceed ${MAX_COUNT}; the call was ignored`);
+    return this.accept(countSumIssue(field, current, added), issues);
   }
 
   /** Whether `current + added` (both valid amounts) is still a finite number. */
   private amountSumFits(field: string, current: number, added: number, issues: Issues): boolean {
-    if (Number.isFinite(current + added)) return true;
-    return this.reject(issues, field, added, "isFinite", `the sum ${current} + ${added} would not be a finite number; the call was ignored`);
+    return this.accept(amountSumIssue(field, current, added), issues);
   }
 
   private isFinite(field: string, value: unknown, issues: Issues): value is number {
-    if (typeof value !== "number" || !Number.isFinite(value)) return this.reject(issues, field, value, "isNumber", "must be a finite number");
-    return true;
+    return this.accept(finiteIssue(field, value), issues);
   }
 
   private isAmount(field: string, value: unknown, issues: Issues): value is number {
-    if (!this.isFinite(field, value, issues)) return false;
-    if (value < 0) return this.reject(issues, field, value, "min", "must not be less than 0");
-    return true;
+    return this.accept(amountIssue(field, value), issues);
   }
 
   private isInRange(field: string, value: unknown, min: number, max: number, issues: Issues): value is number {
-    if (!this.isFinite(field, value, issues)) return false;
-    if (value < min) return this.reject(issues, field, value, "min", `must not be less than ${min}`);
-    if (value > max) return this.reject(issues, field, value, "max", `must not be greater than ${max}`);
-    return true;
+    return this.accept(rangeIssue(field, value, min, max), issues);
   }
 
   private isText(field: string, value: unknown, issues: Issues): value is string {
-    if (typeof value !== "string") return this.reject(issues, field, value, "isString", "must be a string");
-    return true;
+    return this.accept(textIssue(field, value), issues);
   }
 
   private isIdentifier(field: string, value: unknown, maxLength: number, issues: Issues): value is string {
-    if (typeof value !== "string") return this.reject(issues, field, value, "isString", "must be a string");
-    if (value.length === 0) return this.reject(issues, field, value, "minLength", "must not be empty");
-    if (value.length > maxLength) return this.reject(issues, field, value, "maxLength", `must be at most ${maxLength} characters`);
-    if (!isStorableText(value)) {
-      return this.reject(issues, field, value, "storableText", "must not contain NUL characters or lone UTF-16 surrogates");
-    }
-    return true;
-  }
-}
-
-const END_RESULT_KEYS = new Set([
-  "status",
-  "error",
-  "errorCategory",
-  "outputSizeBytes",
-  "outputQuality",
-  "outputSummary",
-  "correctnessScore",
-  "validationPassed",
-  "inputSizeBytes",
-  "apiCallsCount",
-  "apiCallsCostUsd",
-  "notes",
-]);
-
-function messageOf(error: unknown): string {
-  try {
-    if (error instanceof Error) return error.message === "" ? error.name : error.message;
-    if (typeof error === "string") return error;
-    const message = (error as { message?: unknown } | null)?.message;
-    if (typeof message === "string") return message;
-    return String(error);
-  } catch {
-    return Object.prototype.toString.call(error);
+    return this.accept(identifierIssue(field, value, maxLength), issues);
   }
 }

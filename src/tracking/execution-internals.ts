@@ -4,9 +4,9 @@
  * @internal
  */
 
-/** `ctx[FINISH](threw, error)`: ends the execution from a wrapper; never throws, no-op if already ended. */
+/** `ctx[FINISH](threw, error)`: ends the execution from a wrapper; never throws, no-op if already ended. @internal */
 export const FINISH: unique symbol = Symbol("skill-metrics.finish");
-/** `ctx[RESTART_CLOCK]()`: restarts timing (a generator is timed from its first pull, not its creation). */
+/** `ctx[RESTART_CLOCK]()`: restarts timing (a generator is timed from its first pull, not its creation). @internal */
 export const RESTART_CLOCK: unique symbol = Symbol("skill-metrics.restartClock");
-/** `ctx[CAPTURE_ARGUMENTS](args)`: records input_size_bytes and input_hash of a call's arguments. */
+/** `ctx[CAPTURE_ARGUMENTS](args)`: records input_size_bytes and input_hash of a call's arguments. @internal */
 export const CAPTURE_ARGUMENTS: unique symbol = Symbol("skill-metrics.captureArguments");

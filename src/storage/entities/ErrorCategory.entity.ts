@@ -19,22 +19,3 @@ export class ErrorCategory {
   severity!: ErrorSeverity;
 }
 
-/** The built-in categories: the specification's, with the severity this SDK gives them. */
-export const BUILT_IN_ERROR_CATEGORIES: readonly Readonly<ErrorCategory>[] = [
-  { categoryId: "timeout", categoryName: "Timeout", description: "Execution exceeded time limit", severity: "medium" },
-  { categoryId: "out_of_memory", categoryName: "Out of memory", description: "Memory exhausted", severity: "critical" },
-  { categoryId: "api_error", categoryName: "API error", description: "External API failure", severity: "high" },
-  {
-    categoryId: "input_validation",
-    categoryName: "Input validation",
-    description: "Input didn't meet requirements",
-    severity: "low",
-  },
-  {
-    categoryId: "output_validation",
-    categoryName: "Output validation",
-    description: "Output failed quality check",
-    severity: "medium",
-  },
-  { categoryId: "unknown", categoryName: "Unknown", description: "Unclassified error", severity: "medium" },
-];

@@ -1,0 +1,25 @@
+import type { ValidationIssue } from "../errors";
+import { ISO_TIMESTAMP_PATTERN } from "../storage/entities/timestamp-transformer";
+
+/*
+ * The checks shared by the arguments of MetricsQueryService's methods: each records a ValidationIssue naming
+ * the field, so a method can report every bad argument at once.
+ */
+
+/** Records an issue unless `value` is a non-empty string; returns whether it is one. */
+export function requireString(value: unknown, field: string, issues: ValidationIssue[]): boolean {
+  if (typeof value === "string" && value.length > 0) return true;
+  issues.push({ field, value, rule: "isString", message: "must be a non-empty string" });
+  return false;
+}
+
+/** A Date or ISO-8601 string as the stored form (UTC, milliseconds), or undefined with an issue recorded. */
+export function toIso(value: unknown, field: string, issues: ValidationIssue[]): string | undefined {
+  const date =
+    value instanceof Date ? value : typeof value === "string" && ISO_TIMESTAMP_PATTERN.test(value) ? new Date(value) : null;
+  if (date === null || Number.isNaN(date.getTime())) {
+    issues.push({ field, value, rule: "isDate", message: "must be a Date or an ISO-8601 timestamp with a zone" });
+    return undefined;
+  }
+  return date.toISOString();
+}
