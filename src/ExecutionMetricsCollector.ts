@@ -375,7 +375,9 @@ export class ExecutionMetricsCollector {
 function recorderStoreFor(dataSource: DataSource, options: CollectorOptions): MetricStore {
   const filePath = sqliteFilePath(dataSource);
   if (filePath !== null) {
-    const busyTimeoutMillis = (dataSource.options as { busyTimeout?: number }).busyTimeout ?? options.busyTimeoutMillis ?? 5000;
+    // sqlite3's option is busyTimeout, better-sqlite3's timeout.
+    const driverOptions = dataSource.options as { busyTimeout?: number; timeout?: number };
+    const busyTimeoutMillis = driverOptions.busyTimeout ?? driverOptions.timeout ?? options.busyTimeoutMillis ?? 5000;
     return new WriterThreadStore({ kind: "sqlite", filePath, busyTimeoutMillis, cancel: new SharedArrayBuffer(4) });
   }
   const postgres = postgresByUrl(options);
