@@ -1,4 +1,5 @@
 import type { ValidationIssue } from "../errors";
+import { type NumberColumn, numberIssue } from "../model/column-rules";
 import { LIMITS, truncateText } from "../model/limits";
 import type { ExecutionMetric } from "../storage/entities/ExecutionMetric.entity";
 
@@ -28,14 +29,8 @@ function feedbackIssue(key: keyof ExecutionFeedback, column: string, value: unkn
   if (key === "notes") {
     return typeof value === "string" ? null : { field: column, value, rule: "isString", message: "must be a string" };
   }
-  if (key === "userSatisfaction") {
-    return Number.isInteger(value) && (value as number) >= 1 && (value as number) <= 5
-      ? null
-      : { field: column, value, rule: "range", message: "must be a whole number from 1 to 5" };
-  }
-  return typeof value === "number" && Number.isFinite(value) && value >= 0 && value <= 1
-    ? null
-    : { field: column, value, rule: "range", message: "must be a number from 0 to 1" };
+  // The ranges are the columns' (1–5 whole, 0–1): the same rules as recording and validation.
+  return numberIssue(column as NumberColumn, value);
 }
 
 /**

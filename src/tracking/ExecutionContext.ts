@@ -1,3 +1,4 @@
+import { type NumberColumn, numberIssue } from "../model/column-rules";
 import type { ExecutionMetricRow, ExecutionStatus } from "../model/execution-metric-columns";
 import { LIMITS, truncateText } from "../model/limits";
 import { ExecutionStateError, MetricValidationError, type ValidationIssue } from "../errors";
@@ -16,16 +17,7 @@ import { type ResourceSample, resourceUsageSince, sampleResources } from "./reso
 import { stableDigest } from "./stable-digest";
 import type { TrackingSpec } from "./tracking-options";
 import type { ApiCallUsage, TokenUsage } from "./usage";
-import {
-  amountIssue,
-  amountSumIssue,
-  countIssue,
-  countSumIssue,
-  finiteIssue,
-  identifierIssue,
-  rangeIssue,
-  textIssue,
-} from "./value-rules";
+import { amountSumIssue, countSumIssue, identifierIssue, textIssue } from "./value-rules";
 
 // The types of this module's methods live in files of their own; they stay importable from here.
 export type { EndResult } from "./end-result";
@@ -99,7 +91,7 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
 
   /** Sets output_size_bytes (integer ≥ 0); the last value given is kept. */
   recordOutputSize(bytes: number): this {
-    if (this.writable("recordOutputSize") && this.isCount("output_size_bytes", bytes, null)) {
+    if (this.writable("recordOutputSize") && this.isNumberFor("output_size_bytes", bytes, null)) {
       this.row.output_size_bytes = bytes;
     }
     return this;
@@ -107,7 +99,7 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
 
   /** Sets input_size_bytes (integer ≥ 0); the last value given is kept. */
   recordInputSize(bytes: number): this {
-    if (this.writable("recordInputSize") && this.isCount("input_size_bytes", bytes, null)) {
+    if (this.writable("recordInputSize") && this.isNumberFor("input_size_bytes", bytes, null)) {
       this.row.input_size_bytes = bytes;
     }
     return this;
@@ -133,8 +125,8 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
     const cost = usage?.costUsd ?? 0;
     // Checked as a whole before anything changes: a call whose sum would not fit is refused, not half applied.
     if (
-      this.isCount("api_calls_count", count, null) &&
-      this.isAmount("api_calls_cost_usd", cost, null) &&
+      this.isNumberFor("api_calls_count", count, null) &&
+      this.isNumberFor("api_calls_cost_usd", cost, null) &&
       this.countSumFits("api_calls_count", this.row.api_calls_count, count, null) &&
       this.amountSumFits("api_calls_cost_usd", this.row.api_calls_cost_usd, cost, null)
     ) {
@@ -154,11 +146,11 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
     const reject = null;
     if (
       (tokensIn === undefined ||
-        (this.isCount("tokens_in", tokensIn, reject) && this.countSumFits("tokens_in", this.row.tokens_in ?? 0, tokensIn, reject))) &&
+        (this.isNumberFor("tokens_in", tokensIn, reject) && this.countSumFits("tokens_in", this.row.tokens_in ?? 0, tokensIn, reject))) &&
       (tokensOut === undefined ||
-        (this.isCount("tokens_out", tokensOut, reject) && this.countSumFits("tokens_out", this.row.tokens_out ?? 0, tokensOut, reject))) &&
+        (this.isNumberFor("tokens_out", tokensOut, reject) && this.countSumFits("tokens_out", this.row.tokens_out ?? 0, tokensOut, reject))) &&
       (model === undefined || this.isIdentifier("model_name", model, LIMITS.identifierLength, reject)) &&
-      (temperature === undefined || this.isInRange("temperature", temperature, 0, 10, reject))
+      (temperature === undefined || this.isNumberFor("temperature", temperature, reject))
     ) {
       if (tokensIn !== undefined) this.row.tokens_in = (this.row.tokens_in ?? 0) + tokensIn;
       if (tokensOut !== undefined) this.row.tokens_out = (this.row.tokens_out ?? 0) + tokensOut;
@@ -200,7 +192,7 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
 
   /** Sets output_quality, 0–1. */
   setOutputQuality(quality: number): this {
-    if (this.writable("setOutputQuality") && this.isInRange("output_quality", quality, 0, 1, null)) {
+    if (this.writable("setOutputQuality") && this.isNumberFor("output_quality", quality, null)) {
       this.row.output_quality = quality;
     }
     return this;
@@ -208,7 +200,7 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
 
   /** Sets correctness_score, 0–1. */
   setCorrectness(score: number): this {
-    if (this.writable("setCorrectness") && this.isInRange("correctness_score", score, 0, 1, null)) {
+    if (this.writable("setCorrectness") && this.isNumberFor("correctness_score", score, null)) {
       this.row.correctness_score = score;
     }
     return this;
@@ -241,7 +233,7 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
 
   /** Sets input_complexity: any finite number on a scale the skill defines. */
   setInputComplexity(complexity: number): this {
-    if (this.writable("setInputComplexity") && this.isFinite("input_complexity", complexity, null)) {
+    if (this.writable("setInputComplexity") && this.isNumberFor("input_complexity", complexity, null)) {
       this.row.input_complexity = complexity;
     }
     return this;
@@ -361,12 +353,12 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
       this.reject(issues, "status", r.status, "isIn", 'must be "success", "failure" or "timeout"');
     }
     if (r.errorCategory !== undefined) this.isIdentifier("error_category", r.errorCategory, LIMITS.errorCategoryLength, issues);
-    if (r.outputSizeBytes !== undefined) this.isCount("output_size_bytes", r.outputSizeBytes, issues);
-    if (r.inputSizeBytes !== undefined) this.isCount("input_size_bytes", r.inputSizeBytes, issues);
-    if (r.apiCallsCount !== undefined) this.isCount("api_calls_count", r.apiCallsCount, issues);
-    if (r.apiCallsCostUsd !== undefined) this.isAmount("api_calls_cost_usd", r.apiCallsCostUsd, issues);
-    if (r.outputQuality !== undefined) this.isInRange("output_quality", r.outputQuality, 0, 1, issues);
-    if (r.correctnessScore !== undefined) this.isInRange("correctness_score", r.correctnessScore, 0, 1, issues);
+    if (r.outputSizeBytes !== undefined) this.isNumberFor("output_size_bytes", r.outputSizeBytes, issues);
+    if (r.inputSizeBytes !== undefined) this.isNumberFor("input_size_bytes", r.inputSizeBytes, issues);
+    if (r.apiCallsCount !== undefined) this.isNumberFor("api_calls_count", r.apiCallsCount, issues);
+    if (r.apiCallsCostUsd !== undefined) this.isNumberFor("api_calls_cost_usd", r.apiCallsCostUsd, issues);
+    if (r.outputQuality !== undefined) this.isNumberFor("output_quality", r.outputQuality, issues);
+    if (r.correctnessScore !== undefined) this.isNumberFor("correctness_score", r.correctnessScore, issues);
     if (r.outputSummary !== undefined) this.isText("output_summary", r.outputSummary, issues);
     if (r.notes !== undefined) this.isText("notes", r.notes, issues);
     if (r.validationPassed !== undefined && typeof r.validationPassed !== "boolean") {
@@ -506,8 +498,9 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
     return this.reject(issues, issue.field, issue.value, issue.rule, issue.message);
   }
 
-  private isCount(field: string, value: unknown, issues: Issues): value is number {
-    return this.accept(countIssue(field, value), issues);
+  /** Whether `value` obeys number column `column`'s rules (the column table's kind and range). */
+  private isNumberFor(column: NumberColumn, value: unknown, issues: Issues): value is number {
+    return this.accept(numberIssue(column, value), issues);
   }
 
   /** Whether `current + added` (both valid counts) stays within the column's cap. */
@@ -518,18 +511,6 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
   /** Whether `current + added` (both valid amounts) is still a finite number. */
   private amountSumFits(field: string, current: number, added: number, issues: Issues): boolean {
     return this.accept(amountSumIssue(field, current, added), issues);
-  }
-
-  private isFinite(field: string, value: unknown, issues: Issues): value is number {
-    return this.accept(finiteIssue(field, value), issues);
-  }
-
-  private isAmount(field: string, value: unknown, issues: Issues): value is number {
-    return this.accept(amountIssue(field, value), issues);
-  }
-
-  private isInRange(field: string, value: unknown, min: number, max: number, issues: Issues): value is number {
-    return this.accept(rangeIssue(field, value, min, max), issues);
   }
 
   private isText(field: string, value: unknown, issues: Issues): value is string {

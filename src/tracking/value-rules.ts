@@ -14,14 +14,6 @@ function broken(field: string, value: unknown, rule: string, message: string): V
   return { field, value, rule, message };
 }
 
-/** An integer in [0, 2^31 − 1]. */
-export function countIssue(field: string, value: unknown): ValidationIssue | null {
-  if (typeof value !== "number" || !Number.isInteger(value)) return broken(field, value, "isInt", "must be an integer");
-  if (value < 0) return broken(field, value, "min", "must not be less than 0");
-  if (value > MAX_COUNT) return broken(field, value, "max", `must not be greater than ${MAX_COUNT}`);
-  return null;
-}
-
 /** `current + added` (both valid counts) stays within the column's cap. */
 export function countSumIssue(field: string, current: number, added: number): ValidationIssue | null {
   if (current + added <= MAX_COUNT) return null;
@@ -32,29 +24,6 @@ export function countSumIssue(field: string, current: number, added: number): Va
 export function amountSumIssue(field: string, current: number, added: number): ValidationIssue | null {
   if (Number.isFinite(current + added)) return null;
   return broken(field, added, "isFinite", `the sum ${current} + ${added} would not be a finite number; the call was ignored`);
-}
-
-/** A finite number. */
-export function finiteIssue(field: string, value: unknown): ValidationIssue | null {
-  if (typeof value !== "number" || !Number.isFinite(value)) return broken(field, value, "isNumber", "must be a finite number");
-  return null;
-}
-
-/** A finite number ≥ 0 (an amount of money). */
-export function amountIssue(field: string, value: unknown): ValidationIssue | null {
-  const notFinite = finiteIssue(field, value);
-  if (notFinite !== null) return notFinite;
-  if ((value as number) < 0) return broken(field, value, "min", "must not be less than 0");
-  return null;
-}
-
-/** A finite number in [min, max]. */
-export function rangeIssue(field: string, value: unknown, min: number, max: number): ValidationIssue | null {
-  const notFinite = finiteIssue(field, value);
-  if (notFinite !== null) return notFinite;
-  if ((value as number) < min) return broken(field, value, "min", `must not be less than ${min}`);
-  if ((value as number) > max) return broken(field, value, "max", `must not be greater than ${max}`);
-  return null;
 }
 
 /** A string (free text: any length, it is cut at its cap when stored). */

@@ -17,12 +17,12 @@ import {
   MinLength,
 } from "class-validator";
 import { Column, Entity, Index, PrimaryColumn } from "typeorm";
+import { COLUMN_RULES } from "../../model/column-rules";
 import { EXECUTION_STATUSES, type ExecutionStatus, METRIC_VERSION } from "../../model/execution-metric-columns";
 import { LIMITS } from "../../model/limits";
 import { isoTimestampTransformer, isRealIsoTimestamp } from "./timestamp-transformer";
 
 const finite = { allowNaN: false, allowInfinity: false };
-const MAX_COUNT = LIMITS.maxCount;
 
 /**
  * Turns an ISO-8601 string naming a real instant into a Date; anything else (2026-02-30 too) stays as it is, so that a malformed value is refused by
@@ -78,8 +78,8 @@ export class ExecutionMetric {
   @Column({ name: "skill_id", type: "varchar", length: LIMITS.identifierLength })
   @Expose({ name: "skill_id" })
   @IsString()
-  @MinLength(1)
-  @MaxLength(LIMITS.identifierLength)
+  @MinLength(COLUMN_RULES.skill_id.minLength!)
+  @MaxLength(COLUMN_RULES.skill_id.maxLength!)
   skillId!: string;
 
   /** Parent job when executions are batched; inherited by nested executions. */
@@ -87,7 +87,7 @@ export class ExecutionMetric {
   @Expose({ name: "job_id" })
   @IsOptional()
   @IsString()
-  @MaxLength(LIMITS.identifierLength)
+  @MaxLength(COLUMN_RULES.job_id.maxLength!)
   jobId!: string | null;
 
   /** The execution this one ran inside, when tracked calls nest. */
@@ -122,7 +122,7 @@ export class ExecutionMetric {
   @Expose({ name: "total_duration_ms" })
   @IsOptional()
   @IsNumber(finite)
-  @Min(0)
+  @Min(COLUMN_RULES.total_duration_ms.min!)
   totalDurationMs!: number | null;
 
   @Column({ name: "status", type: "varchar", length: 16, default: "running" })
@@ -134,8 +134,8 @@ export class ExecutionMetric {
   @Expose({ name: "input_size_bytes" })
   @IsOptional()
   @IsInt()
-  @Min(0)
-  @Max(MAX_COUNT)
+  @Min(COLUMN_RULES.input_size_bytes.min!)
+  @Max(COLUMN_RULES.input_size_bytes.max!)
   inputSizeBytes!: number | null;
 
   /** sha256 of a stable serialization of the input, only when input capture is on. */
@@ -143,7 +143,7 @@ export class ExecutionMetric {
   @Expose({ name: "input_hash" })
   @IsOptional()
   @IsString()
-  @MaxLength(LIMITS.inputHashLength)
+  @MaxLength(COLUMN_RULES.input_hash.maxLength!)
   inputHash!: string | null;
 
   @Column({ name: "input_complexity", type: "double precision", nullable: true })
@@ -156,15 +156,15 @@ export class ExecutionMetric {
   @Expose({ name: "input_summary" })
   @IsOptional()
   @IsString()
-  @MaxLength(LIMITS.textCap)
+  @MaxLength(COLUMN_RULES.input_summary.maxLength!)
   inputSummary!: string | null;
 
   @Column({ name: "output_size_bytes", type: "integer", nullable: true })
   @Expose({ name: "output_size_bytes" })
   @IsOptional()
   @IsInt()
-  @Min(0)
-  @Max(MAX_COUNT)
+  @Min(COLUMN_RULES.output_size_bytes.min!)
+  @Max(COLUMN_RULES.output_size_bytes.max!)
   outputSizeBytes!: number | null;
 
   /** 0–1, set by a validator or by feedback; the profile's quality score is its mean. */
@@ -172,28 +172,28 @@ export class ExecutionMetric {
   @Expose({ name: "output_quality" })
   @IsOptional()
   @IsNumber(finite)
-  @Min(0)
-  @Max(1)
+  @Min(COLUMN_RULES.output_quality.min!)
+  @Max(COLUMN_RULES.output_quality.max!)
   outputQuality!: number | null;
 
   @Column({ name: "output_summary", type: "text", nullable: true })
   @Expose({ name: "output_summary" })
   @IsOptional()
   @IsString()
-  @MaxLength(LIMITS.textCap)
+  @MaxLength(COLUMN_RULES.output_summary.maxLength!)
   outputSummary!: string | null;
 
   @Column({ name: "api_calls_count", type: "integer", default: 0 })
   @Expose({ name: "api_calls_count" })
   @IsInt()
-  @Min(0)
-  @Max(MAX_COUNT)
+  @Min(COLUMN_RULES.api_calls_count.min!)
+  @Max(COLUMN_RULES.api_calls_count.max!)
   apiCallsCount!: number;
 
   @Column({ name: "api_calls_cost_usd", type: "double precision", default: 0 })
   @Expose({ name: "api_calls_cost_usd" })
   @IsNumber(finite)
-  @Min(0)
+  @Min(COLUMN_RULES.api_calls_cost_usd.min!)
   apiCallsCostUsd!: number;
 
   /** Opt-in: resident-set growth during the call, MB. */
@@ -208,38 +208,38 @@ export class ExecutionMetric {
   @Expose({ name: "cpu_usage_percent" })
   @IsOptional()
   @IsNumber(finite)
-  @Min(0)
+  @Min(COLUMN_RULES.cpu_usage_percent.min!)
   cpuUsagePercent!: number | null;
 
   @Column({ name: "tokens_in", type: "integer", nullable: true })
   @Expose({ name: "tokens_in" })
   @IsOptional()
   @IsInt()
-  @Min(0)
-  @Max(MAX_COUNT)
+  @Min(COLUMN_RULES.tokens_in.min!)
+  @Max(COLUMN_RULES.tokens_in.max!)
   tokensIn!: number | null;
 
   @Column({ name: "tokens_out", type: "integer", nullable: true })
   @Expose({ name: "tokens_out" })
   @IsOptional()
   @IsInt()
-  @Min(0)
-  @Max(MAX_COUNT)
+  @Min(COLUMN_RULES.tokens_out.min!)
+  @Max(COLUMN_RULES.tokens_out.max!)
   tokensOut!: number | null;
 
   @Column({ name: "model_name", type: "varchar", length: LIMITS.identifierLength, nullable: true })
   @Expose({ name: "model_name" })
   @IsOptional()
   @IsString()
-  @MaxLength(LIMITS.identifierLength)
+  @MaxLength(COLUMN_RULES.model_name.maxLength!)
   modelName!: string | null;
 
   @Column({ name: "temperature", type: "double precision", nullable: true })
   @Expose({ name: "temperature" })
   @IsOptional()
   @IsNumber(finite)
-  @Min(0)
-  @Max(10)
+  @Min(COLUMN_RULES.temperature.min!)
+  @Max(COLUMN_RULES.temperature.max!)
   temperature!: number | null;
 
   @Column({ name: "error_occurred", type: "boolean", default: false })
@@ -252,36 +252,36 @@ export class ExecutionMetric {
   @Expose({ name: "error_category" })
   @IsOptional()
   @IsString()
-  @MaxLength(LIMITS.errorCategoryLength)
+  @MaxLength(COLUMN_RULES.error_category.maxLength!)
   errorCategory!: string | null;
 
   @Column({ name: "error_message", type: "text", nullable: true })
   @Expose({ name: "error_message" })
   @IsOptional()
   @IsString()
-  @MaxLength(LIMITS.textCap)
+  @MaxLength(COLUMN_RULES.error_message.maxLength!)
   errorMessage!: string | null;
 
   @Column({ name: "error_trace", type: "text", nullable: true })
   @Expose({ name: "error_trace" })
   @IsOptional()
   @IsString()
-  @MaxLength(LIMITS.traceCap)
+  @MaxLength(COLUMN_RULES.error_trace.maxLength!)
   errorTrace!: string | null;
 
   @Column({ name: "warning_count", type: "integer", default: 0 })
   @Expose({ name: "warning_count" })
   @IsInt()
-  @Min(0)
-  @Max(MAX_COUNT)
+  @Min(COLUMN_RULES.warning_count.min!)
+  @Max(COLUMN_RULES.warning_count.max!)
   warningCount!: number;
 
   @Column({ name: "warnings", type: "simple-json" })
   @Expose({ name: "warnings" })
   @IsArray()
   @IsString({ each: true })
-  @MaxLength(LIMITS.textCap, { each: true })
-  @ArrayMaxSize(LIMITS.warningCount)
+  @MaxLength(COLUMN_RULES.warnings.maxLength!, { each: true })
+  @ArrayMaxSize(COLUMN_RULES.warnings.maxItems!)
   warnings!: string[];
 
   @Column({ name: "validation_passed", type: "boolean", default: true })
@@ -294,8 +294,8 @@ export class ExecutionMetric {
   @Expose({ name: "correctness_score" })
   @IsOptional()
   @IsNumber(finite)
-  @Min(0)
-  @Max(1)
+  @Min(COLUMN_RULES.correctness_score.min!)
+  @Max(COLUMN_RULES.correctness_score.max!)
   correctnessScore!: number | null;
 
   @Column({ name: "user_feedback_received", type: "boolean", default: false })
@@ -308,15 +308,15 @@ export class ExecutionMetric {
   @Expose({ name: "user_satisfaction" })
   @IsOptional()
   @IsInt()
-  @Min(1)
-  @Max(5)
+  @Min(COLUMN_RULES.user_satisfaction.min!)
+  @Max(COLUMN_RULES.user_satisfaction.max!)
   userSatisfaction!: number | null;
 
   @Column({ name: "agent_id", type: "varchar", length: LIMITS.identifierLength, nullable: true })
   @Expose({ name: "agent_id" })
   @IsOptional()
   @IsString()
-  @MaxLength(LIMITS.identifierLength)
+  @MaxLength(COLUMN_RULES.agent_id.maxLength!)
   agentId!: string | null;
 
   /** prod / test / dev, or the user's own names. */
@@ -324,22 +324,22 @@ export class ExecutionMetric {
   @Expose({ name: "environment" })
   @IsOptional()
   @IsString()
-  @MaxLength(LIMITS.environmentLength)
+  @MaxLength(COLUMN_RULES.environment.maxLength!)
   environment!: string | null;
 
   @Column({ name: "notes", type: "text", nullable: true })
   @Expose({ name: "notes" })
   @IsOptional()
   @IsString()
-  @MaxLength(LIMITS.textCap)
+  @MaxLength(COLUMN_RULES.notes.maxLength!)
   notes!: string | null;
 
   @Column({ name: "tags", type: "simple-json" })
   @Expose({ name: "tags" })
   @IsArray()
   @IsString({ each: true })
-  @MinLength(1, { each: true })
-  @MaxLength(LIMITS.tagLength, { each: true })
-  @ArrayMaxSize(LIMITS.tagCount)
+  @MinLength(COLUMN_RULES.tags.minLength!, { each: true })
+  @MaxLength(COLUMN_RULES.tags.maxLength!, { each: true })
+  @ArrayMaxSize(COLUMN_RULES.tags.maxItems!)
   tags!: string[];
 }
