@@ -18,7 +18,7 @@ import type { MetricStore } from "./recording/MetricStore";
 import { DEFAULT_SHUTDOWN_TIMEOUT_MILLIS, Recorder, type RecorderStats, type ShutdownOptions } from "./recording/Recorder";
 import { checkMillis, type RecorderOptions, resolveRecorderOptions } from "./recording/RecorderOptions";
 import { dialectOf } from "./storage/dialect";
-import { SqlMetricStore, sqliteFilePath } from "./storage/SqlMetricStore";
+import { SqlMetricStore } from "./storage/SqlMetricStore";
 import { WriterThreadStore } from "./recording/writer/WriterThreadStore";
 import {
   type CsvExportOptions,
@@ -141,7 +141,6 @@ export class ExecutionMetricsCollector {
     if (!isMainThread) throw ConfigurationError.workerThread();
     resolveRecorderOptions(options);
     const dataSource = createDataSource(options);
-    if (sqliteFilePath(dataSource) !== null) WriterThreadStore.checkSqliteDriver();
     const ownsDataSource = !(options.dataSource instanceof DataSource);
     let store: MetricStore | undefined;
     try {
@@ -373,19 +372,15 @@ export class ExecutionMetricsCollector {
  * opened twice).
  */
 function recorderStoreFor(dataSource: DataSource, options: CollectorOptions): MetricStore {
-  const filePath = sqliteFilePath(dataSource);
-  if (filePath !== null) {
-    // sqlite3's option is busyTimeout, better-sqlite3's timeout.
-    const driverOptions = dataSource.options as { busyTimeout?: number; timeout?: number };
-    const busyTimeoutMillis = driverOptions.busyTimeout ?? driverOptions.timeout ?? options.busyTimeoutMillis ?? 5000;
-    return new WriterThreadStore({ kind: "sqlite", filePath, busyTimeoutMillis, cancel: new SharedArrayBuffer(4) });
-  }
   const postgres = postgresByUrl(options);
   if (postgres !== null) {
     const { url, connectTimeoutMillis, statementTimeoutMillis, queryTimeoutMillis } = postgres;
     return new WriterThreadStore({ kind: "postgres", url, connectTimeoutMillis, statementTimeoutMillis, queryTimeoutMillis });
   }
-  // `:memory:` and DataSources the user passed in: no other connection can reach the same data.
+  // SQLite is written through the DataSource's own connection, never from a second thread: a writer thread
+  // needs a SQLite library of its own (node-sqlite3 aborts the process when a thread ends mid-call), and two
+  // SQLite libraries in one process cannot see each other's POSIX locks — a write on the application's
+  // connection during the thread's write corrupted the file ("2nd reference to page", reproduced).
   return new SqlMetricStore(dataSource);
 }
 

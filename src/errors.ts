@@ -117,16 +117,6 @@ export class ConfigurationError extends SkillMetricsError {
     );
   }
 
-  /** better-sqlite3 (the recorder's writer thread for SQLite files) cannot load its native addon. */
-  static betterSqliteAddonMissing(cause: unknown): ConfigurationError {
-    return new ConfigurationError(
-      "The better-sqlite3 driver (the recorder's writer thread) cannot load its native addon: npm skipped its build " +
-        "script. Run `npm install-scripts approve better-sqlite3 && npm rebuild better-sqlite3` in your project " +
-        '(or add "allowScripts": { "better-sqlite3": true } to package.json and reinstall).',
-      { cause, code: "SKILL_METRICS_DRIVER_MISSING" },
-    );
-  }
-
   /** A postgres:// URL was given but the optional peer dependency `pg` is not installed. */
   static pgMissing(cause: unknown): ConfigurationError {
     return new ConfigurationError(

@@ -2,29 +2,25 @@ import { existsSync } from "node:fs";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { ExecutionMetricRow } from "../../model/execution-metric-columns";
-import { ConfigurationError, StorageError } from "../../errors";
+import { StorageError } from "../../errors";
 import type { MetricStore } from "../MetricStore";
 import { encodeBatch } from "./batch-codec";
 import type { WriteReply, WriteRequest, WriterConfig } from "./writer-protocol";
 
-/**
- * A write failure as the writer thread reported it: the driver's message and code (SQLite result code or
- * PostgreSQL SQLSTATE), for isRowFault, under the driver's error name.
- */
+/** A write failure as the writer thread reported it: pg's message and code (the SQLSTATE, for isRowFault). */
 class WriterError extends Error {
   constructor(
     message: string,
     readonly code: string | undefined,
-    name: string,
   ) {
     super(message);
-    this.name = name;
+    this.name = "DatabaseError";
   }
 }
 
 /**
- * The recorder's store for a SQLite file or a PostgreSQL URL: hands each batch to a writer thread that owns its
- * own connection (see writer-thread.ts) and resolves when that thread reports the COMMIT. Handing a batch over is a
+ * The recorder's store for a PostgreSQL URL: hands each batch to a writer thread that owns its own connection
+ * (see writer-thread.ts) and resolves when that thread reports the COMMIT. Handing a batch over is a
  * `postMessage` of the batch in columns (batch-codec.ts) — the only cost the application's thread pays for
  * the SQL work.
  *
@@ -44,22 +40,6 @@ export class WriterThreadStore implements MetricStore {
   private closed = false;
 
   constructor(private readonly config: WriterConfig) {}
-
-  /**
-   * Checks, on this thread and before anything is opened, that the writer thread's driver loads: a missing
-   * native addon would otherwise only show as every write failing.
-   *
-   * @throws ConfigurationError naming the fix.
-   */
-  static checkSqliteDriver(): void {
-    try {
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const Database = require("better-sqlite3") as typeof import("better-sqlite3");
-      new Database(":memory:").close();
-    } catch (error) {
-      throw ConfigurationError.betterSqliteAddonMissing(error);
-    }
-  }
 
   insert(rows: readonly ExecutionMetricRow[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
@@ -103,20 +83,11 @@ export class WriterThreadStore implements MetricStore {
   }
 
   /**
-   * Stops the writes still queued, at once: a SQLite writer thread stops waiting for a lock and fails them; a
-   * PostgreSQL one is ended (the server rolls back the transaction it had open). Every pending write is
-   * rejected; the caller has saved their rows.
+   * Stops the writes still queued, at once: the thread is ended (the server rolls back the transaction it had
+   * open). Every pending write is rejected; the caller has saved their rows.
    */
   abandon(): void {
     this.closed = true;
-    if (this.config.kind === "sqlite") {
-      // Never terminate() a thread that may be inside a better-sqlite3 call (see SqliteBatchWriter.begin): it
-      // is told to give up instead, which it does within milliseconds, failing the writes still queued.
-      const cancelled = new Int32Array(this.config.cancel);
-      Atomics.store(cancelled, 0, 1);
-      Atomics.notify(cancelled, 0);
-      return;
-    }
     // pg is JavaScript on a socket: ending the thread drops the connection, and the server rolls back.
     const worker = this.worker;
     this.worker = null;
@@ -134,7 +105,7 @@ export class WriterThreadStore implements MetricStore {
       this.pending.delete(reply.id);
       if (this.pending.size === 0) worker.unref();
       if (reply.ok) entry.resolve();
-      else entry.reject(new WriterError(reply.message, reply.code, this.config.kind === "postgres" ? "DatabaseError" : "SqliteError"));
+      else entry.reject(new WriterError(reply.message, reply.code));
     });
     const fail = (error: unknown) => {
       if (this.worker === worker) this.worker = null;

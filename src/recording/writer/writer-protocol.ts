@@ -8,21 +8,7 @@ import type { EncodedBatch } from "./batch-codec";
  */
 
 /** What the writer thread is started with (workerData): the database it opens a connection of its own to. */
-export type WriterConfig = SqliteWriterConfig | PostgresWriterConfig;
-
-/** A SQLite file, written through better-sqlite3. */
-export interface SqliteWriterConfig {
-  readonly kind: "sqlite";
-  /** Absolute path of the migrated SQLite file. */
-  readonly filePath: string;
-  /** How long a write waits for another connection's lock, in milliseconds. */
-  readonly busyTimeoutMillis: number;
-  /**
-   * One Int32 shared with the main thread: set to 1 when the writes still queued are abandoned (a shutdown that
-   * missed its deadline). The thread then stops waiting for a lock and fails what is left at once.
-   */
-  readonly cancel: SharedArrayBuffer;
-}
+export type WriterConfig = PostgresWriterConfig;
 
 /** A PostgreSQL database by URL, written through one pg client. The limits are those of DatabaseOptions. */
 export interface PostgresWriterConfig {

@@ -94,8 +94,8 @@ export async function runLockScenario(scenario: LockScenario): Promise<void> {
         `restart ${JSON.stringify(restart.result)}; ${JSON.stringify(report)}`,
     );
     expect(shutdown.millis).toBeLessThan(5000);
-    // The process ends at once, with its own exit code (the writer thread must not abort it, see the test).
-    if (exits) expect(exitedAt - shutdownLineAt).toBeLessThan(5000);
+    // The process ends with its own exit code, at the latest when the waiting write gives up (busy timeout 5 s).
+    if (exits) expect(exitedAt - shutdownLineAt).toBeLessThan(8000);
     expect(ids).toHaveLength(scenario.rows);
     expectEveryOracleIdOnce(report, () => faultEvidence(dir, { child: done, restart: restart.ended }));
     expect(report.notInOracle).toBe(0);

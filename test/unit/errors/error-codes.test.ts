@@ -83,7 +83,6 @@ describe("error codes", () => {
     const cases: Array<[SkillMetricsError, string, unknown]> = [
       [ConfigurationError.invalidOption("batchSize", "must be a whole number ≥ 1"), "SKILL_METRICS_INVALID_OPTION", undefined],
       [ConfigurationError.sqliteAddonMissing(bindings), "SKILL_METRICS_DRIVER_MISSING", bindings],
-      [ConfigurationError.betterSqliteAddonMissing(bindings), "SKILL_METRICS_DRIVER_MISSING", bindings],
       [ConfigurationError.pgMissing(missing), "SKILL_METRICS_DRIVER_MISSING", missing],
       [ConfigurationError.workerThread(), "SKILL_METRICS_WORKER_THREAD", undefined],
       [ConfigurationError.closed(), "SKILL_METRICS_COLLECTOR_CLOSED", undefined],
