@@ -18,12 +18,13 @@ export interface ReadSnapshot {
  * Opens a read snapshot beside the DataSource's own connection, so that long reads neither block nor collide
  * with the recorder's writes:
  *
- * - SQLite file (sqlite or better-sqlite3 driver): a dedicated read-only node-sqlite3 connection holding one read
+ * - SQLite file (sqlite driver): a dedicated read-only node-sqlite3 connection holding one read
  *   transaction (in WAL mode, the default here, writers go on meanwhile; the snapshot is taken at its first
  *   read). A BEGIN on the DataSource's connection would instead collide with the recorder's transactions: the
  *   sqlite driver shares one connection.
  * - SQLite in memory: the shared connection, not consistent (see {@link ReadSnapshot.consistent}).
- * - SQLite in memory with the better-sqlite3 driver: the DataSource's queries, not consistent either.
+ * - The better-sqlite3 driver (file or memory): the DataSource's queries, not consistent either — a node-sqlite3
+ *   connection beside it would be a second SQLite library in the process, blind to its locks.
  * - Other drivers (PostgreSQL): a REPEATABLE READ, READ ONLY transaction on its own pooled connection.
  *
  * Several snapshots may be open at once; on a file or a server they read in parallel.
@@ -46,16 +47,17 @@ async function openSqliteSnapshot(dataSource: DataSource): Promise<ReadSnapshot>
     new Promise<Record<string, unknown>[]>((resolve, reject) =>
       db.all(sql, parameters, (error, rows) => (error ? reject(new StorageError("Read query failed", error)) : resolve(rows))),
     );
+  // better-sqlite3: its connection has no callback API, and a node-sqlite3 connection beside it would put a second
+  // SQLite library in the process, which cannot see its locks. Reads go through the DataSource.
+  if (dataSource.options.type === "better-sqlite3") {
+    return {
+      query: (sql, parameters) => dataSource.query(sql, parameters) as Promise<Record<string, unknown>[]>,
+      consistent: false,
+      close: async () => undefined,
+    };
+  }
   if (file === "" || file === ":memory:" || file.startsWith("file::memory:")) {
     if (!shared) throw StorageError.notConnected();
-    // The better-sqlite3 driver's connection has no callback API: its reads go through the DataSource.
-    if (dataSource.options.type === "better-sqlite3") {
-      return {
-        query: (sql, parameters) => dataSource.query(sql, parameters) as Promise<Record<string, unknown>[]>,
-        consistent: false,
-        close: async () => undefined,
-      };
-    }
     return { query: query(shared), consistent: false, close: async () => undefined };
   }
   // eslint-disable-next-line @typescript-eslint/no-require-imports
