@@ -447,7 +447,7 @@ export class Recorder implements ExecutionSink {
     }
     // A pipelined store writes batches one after the other: this one's clock starts when the one before it has
     // settled, so a batch waiting its turn behind a busy writer is not taken for a stuck one. If the one before
-    // missed its deadline, the store is stuck and this one fails at once.
+    // missed its deadline and is still hung, the store is stuck and this one fails at once.
     const previousTurn = this.lastTurn;
     let passTurn!: (settledInTime: boolean) => void;
     this.lastTurn = new Promise<boolean>((resolve) => (passTurn = resolve));
@@ -475,7 +475,9 @@ export class Recorder implements ExecutionSink {
         new Promise<never>((_resolve, reject) => {
           // Settled before its turn came (a failure at once): no clock to start.
           if (over) return;
-          if (!previousInTime) {
+          // The write before missed its deadline and has still not settled: the store is stuck. (Once it has
+          // settled, the stall is over and this write gets its own clock.)
+          if (!previousInTime && this.stalledWrite !== null) {
             reject(abandon("an earlier write did not settle within writeTimeoutMillis"));
             return;
           }

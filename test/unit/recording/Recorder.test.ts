@@ -84,6 +84,36 @@ describe("Recorder (store boundary)", () => {
     expect(errors.some((e) => /did not settle within writeTimeoutMillis \(100 ms\)/.test(String((e as Error).cause ?? e)))).toBe(true);
   });
 
+  it("a pipelined store that hung and then recovers: batches handed over after the stall are written again", async () => {
+    // The first insert hangs until released (a table lock), later ones succeed at once.
+    let release!: () => void;
+    const hung = new Promise<void>((resolve) => (release = resolve));
+    const written: string[] = [];
+    let calls = 0;
+    const store = {
+      pipelined: true,
+      async insert(rows: readonly ReturnType<typeof makeRow>[]) {
+        if (calls++ === 0) await hung;
+        for (const row of rows) written.push(row.execution_id);
+      },
+    };
+    const r = new Recorder(store, { flushIntervalMillis: 60_000, spillPath, onError, batchSize: 10, writeTimeoutMillis: 100 });
+    recorders.push(r);
+    for (const row of makeRows(30, 1)) r.submit(row);
+    await r.flush(); // the first batch misses its deadline; everything is spilled meanwhile
+    release();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await r.flush(); // the spilled rows are replayed now that the store answers
+    const before = r.stats;
+    for (const row of makeRows(30, 2)) r.submit(row);
+    await r.flush();
+    // The new rows are written, not spilled: the stall is over.
+    expect(r.stats.written - before.written).toBe(30);
+    expect(r.stats.spilled - before.spilled).toBe(0);
+    const stored = new Set(written);
+    for (const row of [...makeRows(30, 1), ...makeRows(30, 2)]) expect(stored.has(row.execution_id)).toBe(true);
+  });
+
   it("starts writing a full batch without waiting for the timer or a flush() call", async () => {
     const store = new MemoryStore();
     const r = recorder(store, { batchSize: 10 });
