@@ -375,7 +375,7 @@ function recorderStoreFor(dataSource: DataSource, options: CollectorOptions): Me
   const postgres = postgresByUrl(options);
   if (postgres !== null) {
     const { url, connectTimeoutMillis, statementTimeoutMillis, queryTimeoutMillis } = postgres;
-    return new WriterThreadStore({ kind: "postgres", url, connectTimeoutMillis, statementTimeoutMillis, queryTimeoutMillis });
+    return new WriterThreadStore({ url, connectTimeoutMillis, statementTimeoutMillis, queryTimeoutMillis });
   }
   // SQLite is written through the DataSource's own connection, never from a second thread: a writer thread
   // needs a SQLite library of its own (node-sqlite3 aborts the process when a thread ends mid-call), and two

@@ -1,4 +1,3 @@
-import type { ExecutionMetricRow } from "../../model/execution-metric-columns";
 import type { EncodedBatch } from "./batch-codec";
 
 /**
@@ -7,12 +6,11 @@ import type { EncodedBatch } from "./batch-codec";
  * against structured clones of the row objects, one JSON string per batch, or a flat array of values.
  */
 
-/** What the writer thread is started with (workerData): the database it opens a connection of its own to. */
-export type WriterConfig = PostgresWriterConfig;
-
-/** A PostgreSQL database by URL, written through one pg client. The limits are those of DatabaseOptions. */
-export interface PostgresWriterConfig {
-  readonly kind: "postgres";
+/**
+ * What the writer thread is started with (workerData): the PostgreSQL database, by URL, that it opens one pg
+ * client to. The limits are those of DatabaseOptions.
+ */
+export interface WriterConfig {
   readonly url: string;
   readonly connectTimeoutMillis: number;
   readonly statementTimeoutMillis: number;
@@ -29,11 +27,3 @@ export interface WriteRequest {
 export type WriteReply =
   | { readonly id: number; readonly ok: true }
   | { readonly id: number; readonly ok: false; readonly message: string; readonly code: string | undefined };
-
-/** What a writer thread does with batches: one transaction per batch, in the order they arrive. */
-export interface BatchWriter {
-  /** Stores the rows in one transaction; resolves after COMMIT, rejects after the failed write is rolled back. */
-  write(rows: readonly ExecutionMetricRow[]): void | Promise<void>;
-  /** Closes the connection. */
-  close(): void | Promise<void>;
-}

@@ -7,10 +7,10 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { decodeBatch } from "./batch-codec";
 import { PostgresBatchWriter } from "./postgres-batch-writer";
-import type { BatchWriter, WriteReply, WriteRequest, WriterConfig } from "./writer-protocol";
+import type { WriteReply, WriteRequest, WriterConfig } from "./writer-protocol";
 
 const config = workerData as WriterConfig;
-const writer: BatchWriter = new PostgresBatchWriter(config);
+const writer = new PostgresBatchWriter(config);
 /** The previous message's work: each message waits for it, so batches commit in order. */
 let previous: Promise<void> = Promise.resolve();
 
