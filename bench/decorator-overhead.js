@@ -18,8 +18,8 @@
  * - HOT PATH: the time a tracked call adds inside the call ("in-call", the median chunk), measured while the
  *   collector's batches are being written. AMORTISED: the main thread's busy time per call over the whole
  *   round (event-loop utilisation: wall time minus the time the loop sat idle), which includes everything the
- *   application's thread pays for recording and persisting (handing batches to the writer thread, its
- *   replies); the writer thread's own SQL work is not on that thread. The anchor's no-op exporter stores
+ *   application's thread pays for recording and persisting (binding each batch's parameters, the
+ *   driver's callbacks); node-sqlite3's own SQL work runs on libuv's thread pool. The anchor's no-op exporter stores
  *   nothing: the bar is that persisting costs the application no more than OpenTelemetry's throw-away span.
  * - BURST: 20,000 calls of the sync method in one loop without a yield (a user's first micro-benchmark), then
  *   until everything is settled (ours: flush(), every row committed; OpenTelemetry: forceFlush()); the main

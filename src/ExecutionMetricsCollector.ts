@@ -366,10 +366,9 @@ export class ExecutionMetricsCollector {
 }
 
 /**
- * The recorder's store: for a SQLite file, a writer thread with a connection of its own (the application's
- * thread only hands batches over, and the recorder's transactions never mix with the application's on the
- * DataSource); else the DataSource on this thread (PostgreSQL's pool, or a `:memory:` database, which cannot be
- * opened twice).
+ * The recorder's store: for PostgreSQL by URL, a writer thread with a pg client of its own (the application's
+ * thread only hands batches over); else the DataSource on this thread (SQLite files and `:memory:`, and
+ * DataSources the user passed in).
  */
 function recorderStoreFor(dataSource: DataSource, options: CollectorOptions): MetricStore {
   const postgres = postgresByUrl(options);

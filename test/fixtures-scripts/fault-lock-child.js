@@ -4,7 +4,7 @@
 // Usage: node fault-lock-child.js <database> <oracle> <rows> <timeoutMillis | exit>
 // Protocol: prints "created" once the database exists (migrated); waits for a line on stdin (the parent
 // takes the lock meanwhile); records; prints `shutdown {"millis":…,"stats":…}`; then ends by itself.
-// With "exit" instead of a timeout: records, starts a flush (the writer thread then waits for the lock),
+// With "exit" instead of a timeout: records, starts a flush (the write then waits for the lock),
 // prints "exiting" and calls process.exit(0) 300 ms later, without shutdown().
 "use strict";
 const path = require("node:path");
