@@ -2,6 +2,7 @@ import type { DataSource, SelectQueryBuilder } from "typeorm";
 import { MetricValidationError, type ValidationIssue } from "../errors";
 import { EXECUTION_STATUSES, type ExecutionStatus } from "../model/execution-metric-columns";
 import { ExecutionMetric } from "../storage/entities/ExecutionMetric.entity";
+import { dialectOf } from "../storage/dialect";
 import { decodeCursor } from "./metrics-cursor";
 import { requireString, toIso } from "./query-arguments";
 
@@ -100,8 +101,14 @@ export function buildMetricsPageQuery(dataSource: DataSource, query: MetricsQuer
         rule: "isIn",
         message: `must be one of ${EXECUTION_STATUSES.join(", ")}, or a non-empty array of them`,
       });
+    } else if (new Set(statuses).size === 1) {
+      builder.andWhere("m.status = :status", { status: statuses[0] });
     } else {
-      builder.andWhere("m.status IN (:...statuses)", { statuses });
+      // Several statuses are several ranges of the status index, whose union is not in page order (SQLite would
+      // sort every match). SQLite's unary + hides the column from the planner, which then walks the started_at
+      // index and filters: a few statuses are a large share of the rows, so a page is found after few entries.
+      const column = dialectOf(dataSource) === "sqlite" ? "+m.status" : "m.status";
+      builder.andWhere(`${column} IN (:...statuses)`, { statuses });
     }
   }
   if (query.environment !== undefined && requireString(query.environment, "environment", issues)) {
@@ -112,12 +119,15 @@ export function buildMetricsPageQuery(dataSource: DataSource, query: MetricsQuer
   }
   if (query.errorCategory !== undefined && requireString(query.errorCategory, "errorCategory", issues)) {
     if (query.errorCategory === "unknown") {
-      builder.andWhere("(m.errorCategory = :errorCategory OR m.errorCategory IS NULL)", { errorCategory: "unknown" });
+      // One expression instead of an OR of two index ranges (whose union would need a sort): it matches every
+      // successful row too, so a page-ordered walk of started_at finds a page after few entries.
+      builder.andWhere("COALESCE(m.errorCategory, :errorCategory) = :errorCategory", { errorCategory: "unknown" });
     } else {
       builder.andWhere("m.errorCategory = :errorCategory", { errorCategory: query.errorCategory });
     }
   }
-  if (query.tags !== undefined) addTagFilter(builder, query, issues);
+  // The page order's columns: the execution's, or the first tag's entries when a tag drives the page.
+  const orderBy = (query.tags !== undefined && addTagFilter(builder, query, issues)) || EXECUTION_ORDER;
   if (query.after !== undefined) {
     if (typeof query.after !== "string") {
       issues.push({ field: "after", value: query.after, rule: "cursor", message: "must be a nextCursor string" });
@@ -133,35 +143,57 @@ export function buildMetricsPageQuery(dataSource: DataSource, query: MetricsQuer
       }
       // The redundant `startedAt <=` (or >=) lets SQLite use it as an index range; the OR breaks the tie.
       const cmp = order === "desc" ? "<" : ">";
+      const { startedAt, executionId } = orderBy;
       builder.andWhere(
-        `m.startedAt ${cmp}= :cursorStartedAt AND (m.startedAt ${cmp} :cursorStartedAt OR m.executionId ${cmp} :cursorId)`,
+        `${startedAt} ${cmp}= :cursorStartedAt AND (${startedAt} ${cmp} :cursorStartedAt OR ${executionId} ${cmp} :cursorId)`,
         { cursorStartedAt: cursor.startedAt, cursorId: cursor.executionId },
       );
     }
   }
   if (issues.length > 0) throw new MetricValidationError(issues, "metrics query");
   const direction = order === "desc" ? "DESC" : "ASC";
-  builder.orderBy("m.startedAt", direction).addOrderBy("m.executionId", direction);
+  builder.orderBy(orderBy.startedAt, direction).addOrderBy(orderBy.executionId, direction);
   return { builder, limit, order };
 }
 
-/** Adds the `tags` filter: one subquery per tag ("all") or one for the set ("any"). */
-function addTagFilter(builder: SelectQueryBuilder<ExecutionMetric>, query: MetricsQuery, issues: ValidationIssue[]): void {
+/** The two columns a page is ordered by and its cursor compares: equal in value to the execution's own. */
+interface PageOrderColumns {
+  readonly startedAt: string;
+  readonly executionId: string;
+}
+
+const EXECUTION_ORDER: PageOrderColumns = { startedAt: "m.startedAt", executionId: "m.executionId" };
+
+/**
+ * Adds the `tags` filter. With "all" (or "any" of one tag) the first tag's execution_tags entries drive the page:
+ * joined on (tag, started_at, execution_id), they are already in page order, so the page is a walk of that index
+ * range with no sort; each further tag is an EXISTS probe of the primary key (execution_id, tag). Returns the
+ * joined entry's columns to order by. "any" of several tags is one EXISTS probe per row of a page-ordered walk of
+ * the executions (their union has no single index range): returns null, the executions' order.
+ */
+function addTagFilter(
+  builder: SelectQueryBuilder<ExecutionMetric>,
+  query: MetricsQuery,
+  issues: ValidationIssue[],
+): PageOrderColumns | null {
   const tags = query.tags;
   const match = query.tagMatch ?? "all";
   if (match !== "all" && match !== "any") {
     issues.push({ field: "tagMatch", value: match, rule: "isIn", message: 'must be "all" or "any"' });
-    return;
+    return null;
   }
   if (!Array.isArray(tags) || tags.length === 0 || tags.some((t) => typeof t !== "string" || t.length === 0)) {
     issues.push({ field: "tags", value: tags, rule: "isArray", message: "must be a non-empty array of non-empty strings" });
-    return;
+    return null;
   }
-  const subquery = (condition: string) =>
-    `m.executionId IN (SELECT t.execution_id FROM execution_tags t WHERE ${condition})`;
-  if (match === "any") {
-    builder.andWhere(subquery("t.tag IN (:...anyTags)"), { anyTags: [...new Set(tags)] });
-    return;
+  const distinct = [...new Set(tags)];
+  const exists = (alias: string, condition: string) =>
+    `EXISTS (SELECT 1 FROM execution_tags ${alias} WHERE ${alias}.execution_id = m.execution_id AND ${condition})`;
+  if (match === "any" && distinct.length > 1) {
+    builder.andWhere(exists("t", "t.tag IN (:...anyTags)"), { anyTags: distinct });
+    return null;
   }
-  [...new Set(tags)].forEach((tag, i) => builder.andWhere(subquery(`t.tag = :tag${i}`), { [`tag${i}`]: tag }));
+  builder.innerJoin("execution_tags", "t0", "t0.execution_id = m.execution_id AND t0.tag = :tag0", { tag0: distinct[0] });
+  distinct.slice(1).forEach((tag, i) => builder.andWhere(exists(`t${i + 1}`, `t${i + 1}.tag = :tag${i + 1}`), { [`tag${i + 1}`]: tag }));
+  return { startedAt: "t0.started_at", executionId: "t0.execution_id" };
 }

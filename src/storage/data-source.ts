@@ -4,14 +4,17 @@ import { ExecutionMetric } from "./entities/ExecutionMetric.entity";
 import { SkillProfile } from "./entities/SkillProfile.entity";
 import { InitialSchema1764288000000 } from "../../migrations/1764288000000-InitialSchema";
 import { QueryIndexes1764374400000 } from "../../migrations/1764374400000-QueryIndexes";
+import { PagedIndexes1764460800000 } from "../../migrations/1764460800000-PagedIndexes";
 import { ConfigurationError } from "../errors";
-import { checkSupportedDataSource, dialectOf } from "./dialect";
+import { checkSupportedDataSource, type Dialect, dialectOf } from "./dialect";
+import { isDataSourceLike } from "./data-source-like";
+import { checkEntitiesRegistered, checkSchemaPresent, checkSqliteDatabaseNamed, checkSynchronizeOff } from "./data-source-checks";
 
 /** The entities of skill-metrics, for users who include them in their own DataSource. */
 export const SKILL_METRICS_ENTITIES = [ExecutionMetric, SkillProfile, ErrorCategory];
 
 /** The migrations of skill-metrics in order, for users who run them from their own DataSource. */
-export const SKILL_METRICS_MIGRATIONS = [InitialSchema1764288000000, QueryIndexes1764374400000];
+export const SKILL_METRICS_MIGRATIONS = [InitialSchema1764288000000, QueryIndexes1764374400000, PagedIndexes1764460800000];
 
 /** The SQLite file used when nothing else is said. */
 export const DEFAULT_DATABASE_PATH = "execution_metrics.db";
@@ -23,8 +26,10 @@ export interface DatabaseOptions {
   /** PostgreSQL connection URL (`postgres://…`). Default: env SKILL_METRICS_DB_URL. Wins over `database`. */
   url?: string;
   /**
-   * Your own DataSource (initialized or not) or options for one; it must include SKILL_METRICS_ENTITIES. Its type
-   * must be "sqlite", "better-sqlite3" or "postgres" (anything else is refused with a ConfigurationError).
+   * Your own DataSource (initialized or not; from your application's TypeORM, 0.3.31+ or 1.x) or options for one.
+   * It must register SKILL_METRICS_ENTITIES, have `synchronize` off, and either list SKILL_METRICS_MIGRATIONS
+   * (pending ones run at create()) or have had them run. Its type must be "sqlite", "better-sqlite3" or
+   * "postgres". Each of these is checked at create(), with a ConfigurationError naming the fix.
    */
   dataSource?: DataSource | DataSourceOptions;
   /** How long SQLite waits for another process's write lock, in milliseconds. Default 5000. */
@@ -73,13 +78,26 @@ export const DEFAULT_POSTGRES_OPTIONS = {
  * Builds (without initializing) the DataSource that options describe: the user's own, PostgreSQL by URL, or
  * SQLite in WAL mode. Migrations are listed as classes, never globs, and `synchronize` is always off.
  *
- * @throws ConfigurationError for a `dataSource` whose type is none of "sqlite", "better-sqlite3", "postgres".
+ * A `dataSource` that is a DataSource is recognised by its shape (see isDataSourceLike), so one built by the
+ * application's own TypeORM is used as it is, whatever copy or version of TypeORM this package resolves.
+ *
+ * @throws ConfigurationError for a `dataSource` whose type is none of "sqlite", "better-sqlite3", "postgres", or
+ * with `synchronize: true`, or options TypeORM cannot build a DataSource from (its error as `cause`).
  */
 export function createDataSource(options: DatabaseOptions = {}): DataSource {
-  // A type skill-metrics cannot speak is refused before TypeORM loads its driver.
-  if (options.dataSource) checkSupportedDataSource(options.dataSource);
-  if (options.dataSource instanceof DataSource) return options.dataSource;
-  if (options.dataSource) return new DataSource(options.dataSource);
+  if (options.dataSource) {
+    // Refused before TypeORM loads a driver: a type skill-metrics cannot speak, and synchronize.
+    checkSupportedDataSource(options.dataSource);
+    checkSynchronizeOff(options.dataSource);
+    if (isDataSourceLike(options.dataSource)) return options.dataSource;
+    checkSqliteDatabaseNamed(options.dataSource);
+    try {
+      // TypeORM loads the driver package here (e.g. "better-sqlite3 package has not been found installed").
+      return new DataSource(options.dataSource);
+    } catch (error) {
+      throw ConfigurationError.dataSourceOptions(error);
+    }
+  }
   const postgres = postgresByUrl(options);
   if (postgres !== null) {
     const { url, ...limits } = postgres;
@@ -307,12 +325,32 @@ const MIGRATION_LOCK_KEY = 0x736b6d;
  * upgrade to a writer while another process writes). On PostgreSQL an advisory lock does the same, and each
  * migration runs in its own transaction.
  *
- * @throws ConfigurationError, before anything is initialized, for a DataSource whose type is none of "sqlite",
- * "better-sqlite3" and "postgres" (see dialectOf).
+ * A DataSource that is not usable is refused with a ConfigurationError naming the fix (see data-source-checks.ts):
+ * before anything is initialized for a type other than "sqlite", "better-sqlite3" and "postgres" (see dialectOf)
+ * and for `synchronize: true`; after initializing for missing SKILL_METRICS_ENTITIES, and after migrating for
+ * missing tables (the migrations were neither listed nor run). A DataSource initialized here is closed again
+ * when opening fails.
+ *
+ * @throws ConfigurationError as above; the driver's own errors as they are (the caller wraps them).
  */
 export async function openDatabase(dataSource: DataSource): Promise<DataSource> {
   const dialect = dialectOf(dataSource);
-  if (!dataSource.isInitialized) await dataSource.initialize();
+  checkSynchronizeOff(dataSource);
+  const initializedHere = !dataSource.isInitialized;
+  if (initializedHere) await dataSource.initialize();
+  try {
+    checkEntitiesRegistered(dataSource, SKILL_METRICS_ENTITIES);
+    await migrate(dataSource, dialect);
+    await checkSchemaPresent(dataSource, SKILL_METRICS_ENTITIES);
+  } catch (error) {
+    if (initializedHere && dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+    throw error;
+  }
+  return dataSource;
+}
+
+/** Runs the pending migrations the DataSource lists, serialized across processes (see openDatabase). */
+async function migrate(dataSource: DataSource, dialect: Dialect): Promise<void> {
   if (dialect === "postgres") {
     // Many hosts may start against a fresh database at once: a session-level advisory lock makes them migrate
     // one after the other (the later ones find nothing to do) instead of racing to "relation already exists".
@@ -325,7 +363,7 @@ export async function openDatabase(dataSource: DataSource): Promise<DataSource> 
       await runner.query("SELECT pg_advisory_unlock($1)", [MIGRATION_LOCK_KEY]).catch(() => undefined);
       await runner.release();
     }
-    return dataSource;
+    return;
   }
   // The sqlite and better-sqlite3 drivers have one connection per DataSource, so these statements and the
   // migrations share it.
@@ -337,5 +375,4 @@ export async function openDatabase(dataSource: DataSource): Promise<DataSource> 
     await dataSource.query("ROLLBACK").catch(() => undefined);
     throw error;
   }
-  return dataSource;
 }

@@ -39,13 +39,14 @@ const toDate = ({ value }: { value: unknown }) =>
  * The indexes repeat the migrations' (where each one is justified), so that the schema-agreement test holds.
  */
 @Entity({ name: "execution_metrics" })
-@Index("IDX_execution_metrics_skill_started", ["skillId", "startedAt"])
+@Index("IDX_execution_metrics_skill_started", ["skillId", "startedAt", "executionId"])
 @Index("IDX_execution_metrics_status", ["status", "skillId", "errorCategory"])
-@Index("IDX_execution_metrics_started", ["startedAt"])
+@Index("IDX_execution_metrics_status_started", ["status", "startedAt", "executionId"])
+@Index("IDX_execution_metrics_started", ["startedAt", "executionId"])
 @Index("IDX_execution_metrics_error_occurred", ["errorOccurred"])
-@Index("IDX_execution_metrics_error_category", ["errorCategory"])
-@Index("IDX_execution_metrics_environment_started", ["environment", "startedAt"])
-@Index("IDX_execution_metrics_job_started", ["jobId", "startedAt"])
+@Index("IDX_execution_metrics_error_category", ["errorCategory", "startedAt", "executionId"])
+@Index("IDX_execution_metrics_environment_started", ["environment", "startedAt", "executionId"])
+@Index("IDX_execution_metrics_job_started", ["jobId", "startedAt", "executionId"])
 @Index("IDX_execution_metrics_skill_profile", [
   "skillId",
   "totalDurationMs",
