@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import { isMainThread } from "node:worker_threads";
-import { DataSource } from "typeorm";
+import type { DataSource } from "typeorm";
 import {
   createDataSource,
   type DatabaseOptions,
@@ -18,6 +18,7 @@ import type { MetricStore } from "./recording/MetricStore";
 import { DEFAULT_SHUTDOWN_TIMEOUT_MILLIS, Recorder, type RecorderStats, type ShutdownOptions } from "./recording/Recorder";
 import { checkMillis, type RecorderOptions, resolveRecorderOptions } from "./recording/RecorderOptions";
 import { dialectOf } from "./storage/dialect";
+import { isDataSourceLike } from "./storage/data-source-like";
 import { SqlMetricStore } from "./storage/SqlMetricStore";
 import { WriterThreadStore } from "./recording/writer/WriterThreadStore";
 import {
@@ -140,8 +141,15 @@ export class ExecutionMetricsCollector {
     checkDefaults(options);
     if (!isMainThread) throw ConfigurationError.workerThread();
     resolveRecorderOptions(options);
-    const dataSource = createDataSource(options);
-    const ownsDataSource = !(options.dataSource instanceof DataSource);
+    let dataSource: DataSource;
+    try {
+      dataSource = createDataSource(options);
+    } catch (error) {
+      throw StorageError.wrap(error, "Opening the metrics database failed");
+    }
+    // The application's DataSource (of its own TypeORM: recognised by shape, not instanceof) stays the
+    // application's to close; one built here from options or a path is the collector's.
+    const ownsDataSource = !isDataSourceLike(options.dataSource);
     let store: MetricStore | undefined;
     try {
       await openDatabase(dataSource);

@@ -150,6 +150,61 @@ export class ConfigurationError extends SkillMetricsError {
     );
   }
 
+  /**
+   * The application's DataSource does not know the SDK's entities (code `SKILL_METRICS_ENTITIES_MISSING`).
+   *
+   * @param missing the class names of the entities it lacks.
+   */
+  static entitiesMissing(missing: readonly string[]): ConfigurationError {
+    return new ConfigurationError(
+      `The dataSource does not register the skill-metrics entities (${missing.join(", ")}): add them to its ` +
+        "options, e.g. `entities: [...yourEntities, ...SKILL_METRICS_ENTITIES]` (classes exported by skill-metrics).",
+      { code: "SKILL_METRICS_ENTITIES_MISSING" },
+    );
+  }
+
+  /**
+   * The application's DataSource has `synchronize: true` (code `SKILL_METRICS_SYNCHRONIZE_ON`): TypeORM would
+   * create the SDK's tables from the entities, beside its migrations, and drop the indexes and triggers only the
+   * migrations know.
+   */
+  static synchronizeOn(): ConfigurationError {
+    return new ConfigurationError(
+      "The dataSource has `synchronize: true`: TypeORM would create and alter the skill-metrics tables from the " +
+        "entities, which conflicts with the SDK's migrations (\"table already exists\") and drops the indexes and " +
+        "triggers only the migrations create. Set `synchronize: false` and list SKILL_METRICS_MIGRATIONS in its " +
+        "`migrations` (create() runs pending ones), or run them with the TypeORM CLI.",
+      { code: "SKILL_METRICS_SYNCHRONIZE_ON" },
+    );
+  }
+
+  /**
+   * The application's DataSource reached create() without the SDK's tables and without the migrations that
+   * would create them (code `SKILL_METRICS_SCHEMA_MISSING`).
+   *
+   * @param missing the tables that do not exist.
+   */
+  static schemaMissing(missing: readonly string[]): ConfigurationError {
+    return new ConfigurationError(
+      `The skill-metrics tables do not exist in the dataSource's database (${missing.join(", ")}): list ` +
+        "SKILL_METRICS_MIGRATIONS in its `migrations` (create() then runs the pending ones), or run them before " +
+        "create() with the TypeORM CLI (`typeorm migration:run -d your-data-source`).",
+      { code: "SKILL_METRICS_SCHEMA_MISSING" },
+    );
+  }
+
+  /**
+   * TypeORM refused to build a DataSource from the `dataSource` options, e.g. because its driver package is not
+   * installed (code `SKILL_METRICS_INVALID_OPTION`); `cause` is TypeORM's error.
+   */
+  static dataSourceOptions(cause: unknown): ConfigurationError {
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    return new ConfigurationError(`Invalid option "dataSource": TypeORM cannot build a DataSource from it: ${reason}`, {
+      cause,
+      code: "SKILL_METRICS_INVALID_OPTION",
+    });
+  }
+
   /** The collector was used after shutdown() (code `SKILL_METRICS_COLLECTOR_CLOSED`). */
   static closed(): ConfigurationError {
     return new ConfigurationError("The collector has been shut down; create a new one to go on recording.", {

@@ -1,5 +1,6 @@
-import { DataSource, type DataSourceOptions } from "typeorm";
+import type { DataSource, DataSourceOptions } from "typeorm";
 import { ConfigurationError } from "../errors";
+import { isDataSourceLike } from "./data-source-like";
 
 /**
  * The SQL dialects skill-metrics speaks. SQLite is the target; PostgreSQL statements are kept portable. (The
@@ -41,10 +42,12 @@ export function checkSupportedDataSource(dataSource: DataSource | DataSourceOpti
   dialectOf(dataSource);
 }
 
-/** The TypeORM `type` of a DataSource or of DataSource options. */
+/**
+ * The TypeORM `type` of a DataSource (of any copy of TypeORM, recognised by its shape) or of DataSource options.
+ */
 function typeOf(dataSource: DataSource | DataSourceOptions): string {
   const options: { type?: unknown } =
-    dataSource instanceof DataSource || typeof (dataSource as { type?: unknown }).type !== "string"
+    isDataSourceLike(dataSource) || typeof (dataSource as { type?: unknown }).type !== "string"
       ? ((dataSource as { options?: { type?: unknown } }).options ?? {})
       : dataSource;
   return String(options.type);
