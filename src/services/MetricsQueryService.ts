@@ -31,9 +31,10 @@ export interface MetricsQueryServiceOptions {
 /**
  * Reads executions for application code: filtered pages, error analysis, duration baselines, and feedback.
  *
- * Every getMetrics filter is served by an index (IDX_execution_metrics_skill_started, _started, _status,
- * _environment_started, _job_started, _error_category, and execution_tags for tags; see
- * {@link explainMetrics}). Pages are keyset pages over (started_at, execution_id): a cursor, never OFFSET, so
+ * Every getMetrics filter is served by an index whose order is the page order, (filter, started_at,
+ * execution_id): IDX_execution_metrics_skill_started, _started, _status_started, _environment_started,
+ * _job_started, _error_category, and IDX_execution_tags_tag_started for tags; a page walks one index range and
+ * stops after limit + 1 entries, with no sort (see {@link explainMetrics}). Pages are keyset pages over (started_at, execution_id): a cursor, never OFFSET, so
  * page N costs what page 1 costs and rows inserted meanwhile neither repeat nor shift a page.
  */
 export class MetricsQueryService {
@@ -78,12 +79,17 @@ export class MetricsQueryService {
   }
 
   /**
-   * SQLite's `EXPLAIN QUERY PLAN` lines for the statement getMetrics runs for `query`: a diagnostic, and the
-   * proof (in the tests) that each filter is served by an index. SQLite only.
+   * The plan of the statement getMetrics runs for `query`, one line per row: SQLite's `EXPLAIN QUERY PLAN`
+   * details, or PostgreSQL's `EXPLAIN` text (without ANALYZE: nothing is run). A diagnostic, and the proof (in the
+   * tests) that each filter walks an index in page order without sorting.
    */
   async explainMetrics(query: MetricsQuery = {}): Promise<string[]> {
     const { builder, limit } = this.build(query);
     const [sql, params] = builder.limit(limit + 1).getQueryAndParameters();
+    if (this.dialect === "postgres") {
+      const rows: { "QUERY PLAN": string }[] = await this.dataSource.query(`EXPLAIN ${sql}`, params);
+      return rows.map((r) => r["QUERY PLAN"]);
+    }
     const rows: { detail: string }[] = await this.dataSource.query(`EXPLAIN QUERY PLAN ${sql}`, params);
     return rows.map((r) => r.detail);
   }

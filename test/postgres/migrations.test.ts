@@ -54,6 +54,7 @@ describePg("migrations", () => {
       "execution_metrics",
       "execution_tags",
       "migrations",
+      "skill_changes",
       "skill_profiles",
     ]);
     const columns: { column_name: string; data_type: string; len: number | null }[] = await dataSource.query(
