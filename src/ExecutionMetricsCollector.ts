@@ -47,7 +47,10 @@ import type { ErrorClassifier } from "./tracking/classify-error";
 import { getDefaultSink, setDefaultSink } from "./tracking/default-sink";
 import type { EndResult, ExecutionContext } from "./tracking/ExecutionContext";
 import type { ExecutionSink } from "./tracking/ExecutionSink";
+import type { ExecutionTracer } from "./tracking/execution-tracer";
+import type { OpenTelemetryCollectorOptions } from "./opentelemetry/OpenTelemetryCollectorOptions";
 import { startExecution } from "./tracking/track";
+import { COLLECTOR_SINK } from "./tracking/execution-internals";
 import type { StartOptions } from "./tracking/tracking-options";
 import { validateMetricRecord } from "./validation/validate-record";
 
@@ -77,6 +80,15 @@ export interface CollectorOptions extends DatabaseOptions, RecorderOptions {
   setAsDefault?: boolean;
   /** Trend windows, minimum sample and threshold of the profiles (see ProfileServiceOptions). Default: 7 days, 20, 10%. */
   profiles?: ProfileServiceOptions;
+  /**
+   * Mirror every tracked execution as an OpenTelemetry span (`true`, or `{ tracer }`): started in the active
+   * context, so it nests under the application's span and tracked calls inside nest under it, with the GenAI
+   * attributes (`gen_ai.operation.name` = `execute_tool`, `gen_ai.tool.name` = the skill id, tokens, model)
+   * and `skill_metrics.execution_id`; its status mirrors the outcome. Needs the optional peers
+   * `@opentelemetry/api` and `@opentelemetry/sdk-trace-base`: without them create() throws ConfigurationError
+   * (code `SKILL_METRICS_OPENTELEMETRY_MISSING`). Default: off (the core never loads OpenTelemetry).
+   */
+  openTelemetry?: boolean | OpenTelemetryCollectorOptions;
 }
 
 /** Direct-API executions are swept for ended ones whenever this many have been started since the last sweep. */
@@ -112,6 +124,7 @@ export class ExecutionMetricsCollector {
     private readonly store: MetricStore,
     private readonly ownsDataSource: boolean,
     options: CollectorOptions,
+    tracer: ExecutionTracer | undefined,
   ) {
     this.recorder = recorder;
     this.sink = {
@@ -121,6 +134,7 @@ export class ExecutionMetricsCollector {
       agentId: options.agentId ?? null,
       classifyError: options.classifyError,
       redactError: options.redactError,
+      ...(tracer === undefined ? {} : { tracer }),
     };
     this.profiles = new ProfileService(dataSource, options.profiles);
     this.exports = new ExportService(dataSource, this.profiles);
@@ -141,6 +155,7 @@ export class ExecutionMetricsCollector {
     checkDefaults(options);
     if (!isMainThread) throw ConfigurationError.workerThread();
     resolveRecorderOptions(options);
+    const tracer = executionTracerFor(options.openTelemetry);
     let dataSource: DataSource;
     try {
       dataSource = createDataSource(options);
@@ -159,7 +174,7 @@ export class ExecutionMetricsCollector {
         { ...options, spillPath: options.spillPath === undefined ? defaultSpillPath(dataSource) : options.spillPath },
         validateMetricRecord,
       );
-      const collector = new ExecutionMetricsCollector(dataSource, recorder, store, ownsDataSource, options);
+      const collector = new ExecutionMetricsCollector(dataSource, recorder, store, ownsDataSource, options, tracer);
       // In the background: a large backlog must not hold up the application's start. Queries wait for it
       // (they flush first), so they still read every recorded row.
       recorder.replaySpill().catch((error: unknown) => recorder.reportError(error));
@@ -184,6 +199,11 @@ export class ExecutionMetricsCollector {
     if (++this.startedSinceSweep >= OPEN_EXECUTION_SWEEP) this.sweepEnded();
     this.openExecutions.add(execution);
     return execution;
+  }
+
+  /** The sink tracked executions of this collector go to (read by the span processor of the opentelemetry subpath). @internal */
+  get [COLLECTOR_SINK](): ExecutionSink {
+    return this.sink;
   }
 
   /** Same as {@link start}: the specification's name. */
@@ -398,6 +418,21 @@ function defaultSpillPath(dataSource: DataSource): string | null {
     return database === ":memory:" || database === "" ? null : `${database}.spill.ndjson`;
   }
   return "skill-metrics.spill.ndjson";
+}
+
+/**
+ * The tracer of the `openTelemetry` option, or undefined when it is off. The implementation is loaded here and
+ * only here, so that the core never loads `@opentelemetry/*` unless the option is given.
+ *
+ * @throws ConfigurationError when the option is malformed or the optional peers are not installed.
+ */
+function executionTracerFor(option: CollectorOptions["openTelemetry"]): ExecutionTracer | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option !== true && (option === null || typeof option !== "object" || Array.isArray(option))) {
+    throw ConfigurationError.invalidOption("openTelemetry", "must be true, false or an object { tracer? }");
+  }
+  const spans = require("./opentelemetry/execution-spans") as typeof import("./opentelemetry/execution-spans");
+  return spans.createExecutionTracer(option === true ? {} : option);
 }
 
 function checkDefaults(options: CollectorOptions): void {

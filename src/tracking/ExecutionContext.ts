@@ -9,7 +9,8 @@ import { END_RESULT_KEYS, type EndResult } from "./end-result";
 import { messageOf } from "./error-message";
 import { redactErrorText } from "./redact-error";
 import { safeReport } from "./safe-report";
-import { CAPTURE_ARGUMENTS, FINISH, RESTART_CLOCK } from "./execution-internals";
+import { CAPTURE_ARGUMENTS, FINISH, RESTART_CLOCK, RUN_TRACKED } from "./execution-internals";
+import type { ExecutionSpan, ExecutionTracer } from "./execution-tracer";
 import type { ExecutionSink } from "./ExecutionSink";
 import { isoTimestamp } from "./iso-timestamp";
 import { newExecutionRow, NO_STRINGS } from "./new-execution-row";
@@ -50,6 +51,8 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
   private failed = false;
   private pendingError: unknown = undefined;
   private explicitCategory: string | null = null;
+  /** The span mirroring this execution (the collector's `openTelemetry` option), or null. */
+  private readonly span: ExecutionSpan | null;
 
   /** @internal */
   constructor(
@@ -62,6 +65,9 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
     this.startMonotonic = performance.now();
     this.resources = spec.captureResources ? sampleResources() : null;
     this.row = newExecutionRow(skillId, spec, parent);
+    // Off by default: one property read. Read from the sink current now, as the span starts now.
+    const tracer = (sink ?? activeSink()).tracer;
+    this.span = tracer === undefined ? null : this.startSpan(tracer);
   }
 
   /** This execution's id (UUIDv7), the key of its row. */
@@ -269,7 +275,7 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
    * calls inside become its children. It does not end the execution.
    */
   run<R>(fn: (context: ExecutionContext) => R): R {
-    return executionStorage.run(this, fn, this);
+    return this[RUN_TRACKED](fn, undefined, [this]) as R;
   }
 
   /**
@@ -297,7 +303,9 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
     }
     this.ended = true;
     this.row.started_at = isoTimestamp(this.startEpochMillis);
-    this.submit(this.activeSinkNow());
+    const sink = this.activeSinkNow();
+    if (this.span !== null) this.endSpan(sink);
+    this.submit(sink);
   }
 
   /** Ends the execution (success unless fail() was called) unless it has already ended. */
@@ -314,6 +322,13 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
   /** @internal */
   [FINISH](threw: boolean, error: unknown): void {
     if (!this.ended) this.finish(threw, error, undefined);
+  }
+
+  /** @internal */
+  [RUN_TRACKED](fn: (...args: never[]) => unknown, thisArg: unknown, args: unknown[]): unknown {
+    const span = this.span;
+    if (span === null) return executionStorage.run(this, Reflect.apply, fn, thisArg, args);
+    return span.runActive(() => executionStorage.run(this, Reflect.apply, fn, thisArg, args));
   }
 
   /** @internal */
@@ -422,7 +437,26 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
     } catch (failure) {
       safeReport(sink, failure);
     }
+    if (this.span !== null) this.endSpan(sink);
     this.submit(sink);
+  }
+
+  private startSpan(tracer: ExecutionTracer): ExecutionSpan | null {
+    try {
+      return tracer.startSpan(this);
+    } catch (error) {
+      // Tracing failed, tracking goes on: the execution is recorded without a span.
+      this.report(error);
+      return null;
+    }
+  }
+
+  private endSpan(sink: ExecutionSink): void {
+    try {
+      this.span!.end(this.row, this.pendingError);
+    } catch (error) {
+      safeReport(sink, error);
+    }
   }
 
   private recordFailure(sink: ExecutionSink, status: ExecutionStatus, durationMillis: number, overTime: boolean): void {

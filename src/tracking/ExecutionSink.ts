@@ -1,5 +1,6 @@
 import type { ExecutionMetricRow } from "../model/execution-metric-columns";
 import type { ErrorClassifier } from "./classify-error";
+import type { ExecutionTracer } from "./execution-tracer";
 
 /**
  * What tracking hands finished executions to. Tracking knows nothing of databases: the collector implements
@@ -27,6 +28,11 @@ export interface ExecutionSink {
    * and the problem is reported.
    */
   readonly redactError?: (text: string, field: "error_message" | "error_trace") => string;
+  /**
+   * Mirrors every execution started while this is the sink as a span (the collector's `openTelemetry`
+   * option). Absent (the default), tracking pays one property read per execution for it.
+   */
+  readonly tracer?: ExecutionTracer;
 }
 
 /** What error_message or error_trace holds when the redactError hook threw or returned a non-string. */

@@ -1,5 +1,4 @@
-import { executionStorage } from "./current-execution";
-import { FINISH, RESTART_CLOCK } from "./execution-internals";
+import { FINISH, RESTART_CLOCK, RUN_TRACKED } from "./execution-internals";
 import type { ExecutionContext } from "./ExecutionContext";
 
 type AnyFunction = (...args: unknown[]) => unknown;
@@ -13,7 +12,7 @@ type AnyFunction = (...args: unknown[]) => unknown;
 export function callTracked(context: ExecutionContext, fn: AnyFunction, thisArg: unknown, args: unknown[]): unknown {
   let result: unknown;
   try {
-    result = executionStorage.run(context, Reflect.apply, fn, thisArg, args);
+    result = context[RUN_TRACKED](fn, thisArg, args);
   } catch (error) {
     context[FINISH](true, error);
     throw error;
@@ -120,7 +119,7 @@ function trackGenerator(context: ExecutionContext, generator: Generator | AsyncG
     }
     let result: unknown;
     try {
-      result = executionStorage.run(context, Reflect.apply, method, generator, [argument]);
+      result = context[RUN_TRACKED](method, generator, [argument]);
     } catch (error) {
       context[FINISH](true, error);
       throw error;

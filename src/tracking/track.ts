@@ -1,6 +1,6 @@
 import { ConfigurationError } from "../errors";
 import { executionStorage } from "./current-execution";
-import { FINISH } from "./execution-internals";
+import { FINISH, RUN_TRACKED } from "./execution-internals";
 import { ExecutionContext } from "./ExecutionContext";
 import type { ExecutionSink } from "./ExecutionSink";
 import { settleResult } from "./settle-result";
@@ -46,7 +46,7 @@ export function track<R>(skill: string | TrackOptions, fn: (context: ExecutionCo
   const context = new ExecutionContext(skillId, spec, executionStorage.getStore(), null);
   let result: R;
   try {
-    result = executionStorage.run(context, fn, context);
+    result = context[RUN_TRACKED](fn, undefined, [context]) as R;
   } catch (error) {
     context[FINISH](true, error);
     throw error;

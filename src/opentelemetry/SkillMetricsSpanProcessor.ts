@@ -1,0 +1,185 @@
+import type { Context } from "@opentelemetry/api";
+import type { ReadableSpan, Span, SpanProcessor } from "@opentelemetry/sdk-trace-base";
+import type { ExecutionMetricsCollector } from "../ExecutionMetricsCollector";
+import { ConfigurationError } from "../errors";
+import { LIMITS } from "../model/limits";
+import { activeSink } from "../tracking/default-sink";
+import { COLLECTOR_SINK } from "../tracking/execution-internals";
+import type { ExecutionSink } from "../tracking/ExecutionSink";
+import { safeReport } from "../tracking/safe-report";
+import { uuidv7 } from "../tracking/uuid-v7";
+import { EXECUTE_TOOL, GEN_AI, SKILL_METRICS_ATTRIBUTES } from "./genai-attributes";
+import { DEFAULT_MAX_OPEN_SPANS, type SpanLineage, SpanParentage } from "./span-parentage";
+import { applyMapped } from "./map-columns";
+import { rowOfSpan } from "./span-to-row";
+
+/** What the processor's callbacks see of a span: at onStart the attributes set at creation, at onEnd all. */
+export type RecordableSpan = Pick<ReadableSpan, "name" | "kind" | "attributes" | "spanContext" | "parentSpanContext" | "instrumentationScope">;
+
+/** Options of {@link SkillMetricsSpanProcessor}. Every field is optional. */
+export interface SkillMetricsSpanProcessorOptions {
+  /** The collector to record to. Default: the default collector (the one decorators record to) when a span ends. */
+  collector?: ExecutionMetricsCollector;
+  /**
+   * Which spans are executions. Called with the span's attributes at its start (to link children to it) and
+   * at its end (deciding). Default: `gen_ai.operation.name` is `execute_tool`. To record other GenAI
+   * operations too: `(span) => ["execute_tool", "chat", "invoke_agent"].includes(String(span.attributes["gen_ai.operation.name"]))`.
+   */
+  filter?: (span: RecordableSpan) => boolean;
+  /**
+   * The skill id of a recorded span (1–255 characters; longer ones are cut). Default: `gen_ai.tool.name` for
+   * `execute_tool` spans, else the span's name. Return undefined for the default.
+   */
+  skillId?: (span: ReadableSpan) => string | undefined;
+  /**
+   * Extra column values for a recorded span's row (snake_case columns, e.g. `{ tags: ["agent:planner"],
+   * output_size_bytes: 120 }`), applied after the built-in mapping and checked against the columns' rules. A
+   * value that breaks a rule is left out and reported to the collector's onError.
+   */
+  map?: (span: ReadableSpan) => Partial<Record<MappableColumn, unknown>> | undefined;
+  /** Started, not yet ended spans remembered for parentage (default 100,000); the oldest are forgotten beyond. */
+  maxOpenSpans?: number;
+}
+
+/** The columns {@link SkillMetricsSpanProcessorOptions.map} may set. */
+export type MappableColumn =
+  | "environment"
+  | "agent_id"
+  | "job_id"
+  | "tags"
+  | "input_size_bytes"
+  | "output_size_bytes"
+  | "output_quality"
+  | "correctness_score"
+  | "api_calls_count"
+  | "api_calls_cost_usd"
+  | "input_summary"
+  | "output_summary"
+  | "notes";
+
+const OPTION_NAMES = new Set(["collector", "filter", "skillId", "map", "maxOpenSpans"]);
+
+function isToolCall(span: RecordableSpan): boolean {
+  return span.attributes[GEN_AI.operationName] === EXECUTE_TOOL;
+}
+
+/**
+ * An OpenTelemetry SpanProcessor that records spans as executions: by default every span whose
+ * `gen_ai.operation.name` is `execute_tool` (skill id = `gen_ai.tool.name`), with its exact duration, status
+ * (ERROR → failure, `error.type` classified like a thrown error), tokens, model, temperature and cost, the trace
+ * id as job_id and the nearest recorded ancestor span as parent_execution_id. Spans that mirror a tracked
+ * execution (attribute `skill_metrics.execution_id`) are never recorded twice.
+ *
+ * onEnd builds the row and hands it to the recorder's queue: no I/O, no await, and it never throws into the
+ * tracing pipeline (a failure goes to the collector's onError). Add it beside your exporter's processor.
+ *
+ * @example
+ * const provider = new BasicTracerProvider({ spanProcessors: [new SkillMetricsSpanProcessor({ collector: metrics }), exporting] });
+ */
+export class SkillMetricsSpanProcessor implements SpanProcessor {
+  private readonly collectorSink: ExecutionSink | null;
+  private readonly filter: (span: RecordableSpan) => boolean;
+  private readonly skillIdOf: ((span: ReadableSpan) => string | undefined) | null;
+  private readonly map: NonNullable<SkillMetricsSpanProcessorOptions["map"]> | null;
+  private readonly parentage: SpanParentage;
+  private stopped = false;
+
+  /** @throws ConfigurationError naming a bad option. */
+  constructor(options: SkillMetricsSpanProcessorOptions = {}) {
+    if (options === null || typeof options !== "object") throw ConfigurationError.invalidOption("options", "must be an object");
+    for (const key of Object.keys(options)) {
+      if (!OPTION_NAMES.has(key)) throw ConfigurationError.invalidOption(key, `is not an option here; known options: ${[...OPTION_NAMES].join(", ")}`);
+    }
+    for (const name of ["filter", "skillId", "map"] as const) {
+      if (options[name] !== undefined && typeof options[name] !== "function") throw ConfigurationError.invalidOption(name, "must be a function of the span");
+    }
+    const collector = options.collector as { [COLLECTOR_SINK]?: ExecutionSink } | undefined;
+    if (collector !== undefined && (collector === null || typeof collector !== "object" || collector[COLLECTOR_SINK] === undefined)) {
+      throw ConfigurationError.invalidOption("collector", "must be an ExecutionMetricsCollector of this package");
+    }
+    const maxOpenSpans = options.maxOpenSpans ?? DEFAULT_MAX_OPEN_SPANS;
+    if (!Number.isInteger(maxOpenSpans) || maxOpenSpans < 1) throw ConfigurationError.invalidOption("maxOpenSpans", "must be an integer ≥ 1");
+    this.collectorSink = collector === undefined ? null : collector[COLLECTOR_SINK]!;
+    this.filter = options.filter ?? isToolCall;
+    this.skillIdOf = options.skillId ?? null;
+    this.map = options.map ?? null;
+    this.parentage = new SpanParentage(maxOpenSpans);
+  }
+
+  /**
+   * Remembers the span's lineage when it, or an ancestor, is an execution: its execution id is drawn now so
+   * that children (which usually end first) can name it as their parent.
+   */
+  onStart(span: Span, _parentContext: Context): void {
+    if (this.stopped) return;
+    try {
+      const parentSpanId = span.parentSpanContext?.spanId;
+      const parent = parentSpanId === undefined ? undefined : this.parentage.get(parentSpanId);
+      const parentExecutionId = parent === undefined ? null : (parent.executionId ?? parent.parentExecutionId);
+      const mirrored = span.attributes[SKILL_METRICS_ATTRIBUTES.executionId];
+      let lineage: SpanLineage | null = null;
+      if (typeof mirrored === "string") {
+        // A tracked execution's own span: recorded by the collector already; its children are its children.
+        lineage = { executionId: mirrored, parentExecutionId: null };
+      } else if (this.filter(span)) {
+        lineage = { executionId: uuidv7(), parentExecutionId };
+      } else if (parentExecutionId !== null) {
+        lineage = { executionId: null, parentExecutionId };
+      }
+      if (lineage !== null) this.parentage.set(span.spanContext().spanId, lineage);
+    } catch (error) {
+      safeReport(this.sink(), error);
+    }
+  }
+
+  /** Records the span if it is an execution. Never throws; costs a row built and queued, nothing more. */
+  onEnd(span: ReadableSpan): void {
+    if (this.stopped) return;
+    let sink: ExecutionSink | undefined;
+    try {
+      const lineage = this.parentage.take(span.spanContext().spanId);
+      if (span.attributes[SKILL_METRICS_ATTRIBUTES.executionId] !== undefined || !this.filter(span)) return;
+      sink = this.sink();
+      const skillId = this.skillIdFor(span);
+      if (skillId === null) return;
+      const ownLineage = lineage?.executionId === null ? { executionId: uuidv7(), parentExecutionId: lineage.parentExecutionId } : lineage;
+      const row = rowOfSpan(span, skillId, ownLineage, sink);
+      if (this.map !== null) applyMapped(row, this.map(span), sink);
+      sink.submit(row);
+    } catch (error) {
+      safeReport(sink ?? this.sink(), error);
+    }
+  }
+
+  /** Nothing is buffered here: rows are in the collector's queue (`collector.flush()` writes them). */
+  forceFlush(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /** Stops recording; the collector itself is shut down by its owner. */
+  shutdown(): Promise<void> {
+    this.stopped = true;
+    this.parentage.clear();
+    return Promise.resolve();
+  }
+
+  private sink(): ExecutionSink {
+    return this.collectorSink ?? activeSink();
+  }
+
+  private skillIdFor(span: ReadableSpan): string | null {
+    let skillId: unknown = this.skillIdOf === null ? undefined : this.skillIdOf(span);
+    if (skillId === undefined) {
+      const tool = span.attributes[GEN_AI.toolName];
+      skillId = span.attributes[GEN_AI.operationName] === EXECUTE_TOOL && typeof tool === "string" && tool !== "" ? tool : span.name;
+    }
+    if (typeof skillId !== "string" || skillId === "") {
+      safeReport(
+        this.sink(),
+        ConfigurationError.invalidOption("skillId", `must give a non-empty string for span "${span.name}"; the span was not recorded`),
+      );
+      return null;
+    }
+    return skillId.length <= LIMITS.identifierLength ? skillId : skillId.slice(0, LIMITS.identifierLength);
+  }
+}

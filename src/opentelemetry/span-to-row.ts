@@ -1,0 +1,105 @@
+import type { HrTime } from "@opentelemetry/api";
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { type NumberColumn, numberIssue } from "../model/column-rules";
+import type { ExecutionMetricRow } from "../model/execution-metric-columns";
+import { LIMITS, truncateText } from "../model/limits";
+import { MetricValidationError, type ValidationIssue } from "../errors";
+import { applyClassifier } from "../tracking/apply-classifier";
+import type { ExecutionSink } from "../tracking/ExecutionSink";
+import { isoTimestamp } from "../tracking/iso-timestamp";
+import { messageOf } from "../tracking/error-message";
+import { newExecutionRow } from "../tracking/new-execution-row";
+import { redactErrorText } from "../tracking/redact-error";
+import { safeReport } from "../tracking/safe-report";
+import { DEFAULT_SPEC } from "../tracking/tracking-options";
+import { identifierIssue } from "../tracking/value-rules";
+import { GEN_AI, SKILL_METRICS_ATTRIBUTES } from "./genai-attributes";
+import { errorOfSpan } from "./span-error";
+import type { SpanLineage } from "./span-parentage";
+
+/** `SpanStatusCode.ERROR` of @opentelemetry/api (a stable enum value), without loading the api here. */
+const STATUS_ERROR = 2;
+
+/**
+ * A duration HrTime ([seconds, nanoseconds]) as milliseconds with the fraction: the integer nanoseconds are
+ * exact below 2^53 (104 days), so one division gives the nearest double to the exact value.
+ */
+function durationMillis(time: HrTime): number {
+  return (time[0] * 1e9 + time[1]) / 1e6;
+}
+
+/** An epoch HrTime as whole epoch milliseconds (floored, as stored timestamps are), exactly. */
+function epochMillis(time: HrTime): number {
+  return time[0] * 1e3 + Math.floor(time[1] / 1e6);
+}
+
+/**
+ * The row of one ended span, complete and valid: timing from the span's own high-resolution start, end and
+ * duration, status from its status (ERROR → failure, or timeout when the classifier says so), the GenAI
+ * attributes in their columns, `job_id` = the trace id, `parent_execution_id` from `lineage`.
+ *
+ * An attribute whose value breaks its column's rule is left out (the column keeps its default) and reported
+ * to the sink's error handler as a MetricValidationError naming the attribute and the rule: the execution is
+ * still recorded, as a tracked call's would be after a bad recordTokens().
+ */
+export function rowOfSpan(span: ReadableSpan, skillId: string, lineage: SpanLineage | undefined, sink: ExecutionSink): ExecutionMetricRow {
+  const row = newExecutionRow(skillId, DEFAULT_SPEC, undefined);
+  if (lineage !== undefined) {
+    if (lineage.executionId !== null) row.execution_id = lineage.executionId;
+    row.parent_execution_id = lineage.parentExecutionId;
+  }
+  row.job_id = span.spanContext().traceId;
+  // Exact from the span's own clock: started_at and completed_at are its start and end, floored to the ms.
+  const duration = Math.max(0, durationMillis(span.duration));
+  row.started_at = isoTimestamp(epochMillis(span.startTime));
+  row.completed_at = isoTimestamp(epochMillis(span.endTime));
+  row.total_duration_ms = duration;
+  if (sink.environment) row.environment = sink.environment;
+  if (sink.agentId) row.agent_id = sink.agentId;
+
+  const attributes = span.attributes;
+  let issues: ValidationIssue[] | null = null;
+  const number = (attribute: string, column: NumberColumn): number | null => {
+    const value = attributes[attribute];
+    if (value === undefined) return null;
+    const issue = numberIssue(column, value);
+    if (issue === null) return value as number;
+    (issues ??= []).push({ ...issue, field: attribute, message: `(→ ${column}) ${issue.message}` });
+    return null;
+  };
+  const name = (attribute: string, column: string): string | null => {
+    const value = attributes[attribute];
+    if (value === undefined) return null;
+    const issue = identifierIssue(column, value, LIMITS.identifierLength);
+    if (issue === null) return value as string;
+    (issues ??= []).push({ ...issue, field: attribute, message: `(→ ${column}) ${issue.message}` });
+    return null;
+  };
+  row.tokens_in = number(GEN_AI.inputTokens, "tokens_in");
+  row.tokens_out = number(GEN_AI.outputTokens, "tokens_out");
+  row.temperature = number(GEN_AI.temperature, "temperature");
+  row.model_name = name(GEN_AI.requestModel, "model_name") ?? name(GEN_AI.responseModel, "model_name");
+  row.api_calls_cost_usd = number(SKILL_METRICS_ATTRIBUTES.costUsd, "api_calls_cost_usd") ?? 0;
+  const agentId = name(GEN_AI.agentId, "agent_id");
+  if (agentId !== null) row.agent_id = agentId;
+  if (issues !== null) safeReport(sink, new MetricValidationError(issues, `attribute of span "${span.name}" (skill "${skillId}")`));
+
+  if (span.status.code === STATUS_ERROR) {
+    recordFailure(row, span, sink, duration);
+  } else {
+    row.status = "success";
+  }
+  return row;
+}
+
+/** A failed span: status, error_category through the classifier, message and trace (redacted, then cut). */
+function recordFailure(row: ExecutionMetricRow, span: ReadableSpan, sink: ExecutionSink, durationMillis: number): void {
+  const { error, stack } = errorOfSpan(span);
+  row.error_occurred = true;
+  row.error_message = truncateText(redactErrorText(sink, messageOf(error), "error_message"), LIMITS.textCap);
+  row.error_trace = stack === undefined ? null : truncateText(redactErrorText(sink, stack, "error_trace"), LIMITS.traceCap);
+  const category = applyClassifier(sink.classifyError, sink, error, { skillId: row.skill_id, durationMillis });
+  row.error_category = category;
+  // As for a tracked call: a classifier calling a failure a timeout makes it one.
+  row.status = category === "timeout" ? "timeout" : "failure";
+}
