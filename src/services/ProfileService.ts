@@ -3,7 +3,7 @@ import { openReadSnapshot, type ReadSnapshot } from "../storage/read-snapshot";
 import { serializeWrite } from "../storage/write-queue";
 import { SkillProfile } from "../storage/entities/SkillProfile.entity";
 import { type Dialect, dialectOf } from "../storage/dialect";
-import { compareBytewise, FINISHED, type Query, queryFor, snapshotQuery, toNumber } from "../storage/sql-support";
+import { compareBytewise, type Query, queryFor, snapshotQuery, toNumber } from "../storage/sql-support";
 import {
   aggregatePass,
   type AggregateRow,
@@ -12,8 +12,9 @@ import {
   countsCategoriesAndWindows,
   profileScope,
 } from "./profile-computation";
+import { type ChangeMarker, isProfiled, markProfiled, readChangeMarkers } from "./profile-freshness";
 import { type ProfileServiceOptions, resolveProfileOptions } from "./profile-options";
-import { deleteProfileRow, type ProfileRecord, writeProfileRecords } from "./profile-table";
+import { type ProfileRecord, writeProfileRecords } from "./profile-table";
 
 export type { ProfileServiceOptions } from "./profile-options";
 
@@ -41,10 +42,13 @@ export type { ProfileServiceOptions } from "./profile-options";
  *   getting_cheaper: the same on the mean api_calls_cost_usd; success_rate_trend: "up"/"down" when the pooled
  *   two-proportion z-test of the windows' success rates is significant at 0.05 (two-sided), else "stable".
  *
- * Freshness: a stored profile is current while the skill's finished count and newest finished started_at equal
- * its total_executions and last_execution_at; updating or deleting an execution (feedback, for one) deletes its
- * skill's row through a trigger. {@link getSkillProfile} and {@link getSkillProfiles} refresh what is not current
- * before answering. Trends are as of calculated_at: time passing alone does not make a profile stale.
+ * Freshness: triggers on execution_metrics bump a per-skill change counter (`skill_changes.version`) on every
+ * insert, update and delete, whoever writes (recorder, import, feedback, a raw statement, another process); a
+ * refresh stores the version it read, in the same snapshot as the profile, as `profiled_version`, in the
+ * transaction that writes the profile. A stored profile is current while the two are equal, so checking every
+ * skill reads `skill_changes` and `skill_profiles` only: O(skills), whatever the number of executions.
+ * {@link getSkillProfile} and {@link getSkillProfiles} refresh what is not current before answering. Trends are
+ * as of calculated_at: time passing alone does not make a profile stale.
  *
  * Scale: the aggregates are one GROUP BY pass over the covering profile index; the stddev pass and percentiles
  * are index range scans per skill; no execution row is loaded into JS.
@@ -72,8 +76,11 @@ export class ProfileService {
    */
   async refresh(skillId?: string): Promise<SkillProfile[]> {
     const now = this.options.clock();
-    const records = await this.computeRecords(now, skillId);
-    await this.inWriteTransaction((query) => writeProfileRecords(query, records, this.dialect, skillId));
+    const { records, markers } = await this.computeRecords(now, skillId);
+    await this.inWriteTransaction(async (query) => {
+      await writeProfileRecords(query, records, this.dialect, skillId);
+      await markProfiled(query, markers);
+    });
     if (skillId !== undefined) {
       const profile = await this.read(skillId);
       return profile ? [profile] : [];
@@ -86,18 +93,12 @@ export class ProfileService {
    * null when the skill has no finished execution.
    */
   async getSkillProfile(skillId: string): Promise<SkillProfile | null> {
+    // Stored row first, marker second: a write committed between them shows in the marker, never the reverse.
     const stored = await this.read(skillId);
-    const current = await this.query<{ n: unknown; last: string | null }>(
-      `SELECT COUNT(*) AS n, MAX(started_at) AS last FROM execution_metrics WHERE skill_id = ? AND ${FINISHED}`,
-      [skillId],
-    );
-    const count = toNumber(current[0]?.n ?? 0);
-    const last = current[0]?.last ?? null;
-    if (count === 0) {
-      if (stored) await this.deleteProfile(skillId);
-      return null;
-    }
-    if (stored && isCurrent(stored, count, last)) return stored;
+    const marker = (await readChangeMarkers(this.query, skillId)).get(skillId);
+    if (marker === undefined && !stored) return null;
+    // Current and no row: the skill had no finished execution at its last refresh (its writes bump the marker).
+    if (isProfiled(marker)) return stored;
     return (await this.refresh(skillId))[0] ?? null;
   }
 
@@ -106,19 +107,14 @@ export class ProfileService {
    * on its own; when more than half are, all at once, which is one pass instead of many).
    */
   async getSkillProfiles(): Promise<SkillProfile[]> {
-    const current = await this.query<{ skill_id: string; n: unknown; last: string | null }>(
-      `SELECT skill_id, COUNT(*) AS n, MAX(started_at) AS last FROM execution_metrics WHERE ${FINISHED} GROUP BY skill_id`,
-    );
-    const stored = new Map((await this.readAll()).map((p) => [p.skillId, p]));
-    const stale = current.filter((c) => {
-      const profile = stored.get(c.skill_id);
-      return !profile || !isCurrent(profile, toNumber(c.n), c.last);
-    });
-    const gone = [...stored.keys()].filter((id) => !current.some((c) => c.skill_id === id));
-    if (stale.length === 0 && gone.length === 0) return [...stored.values()];
-    if (stale.length > current.length / 2) return this.refresh();
-    for (const id of gone) await this.deleteProfile(id);
-    for (const c of stale) await this.refresh(c.skill_id);
+    const stored = await this.readAll();
+    const markers = await readChangeMarkers(this.query);
+    const stale = [...markers].filter(([, marker]) => !isProfiled(marker)).map(([id]) => id);
+    // A row without a marker: no execution of that skill was ever written here; its refresh deletes the row.
+    for (const profile of stored) if (!markers.has(profile.skillId)) stale.push(profile.skillId);
+    if (stale.length === 0) return stored;
+    if (stale.length > markers.size / 2) return this.refresh();
+    for (const id of stale) await this.refresh(id);
     return this.readAll();
   }
 
@@ -130,12 +126,18 @@ export class ProfileService {
    * which the counts tell; then the second part is read again on the first snapshot. Everything after (exact
    * deviations, percentiles, which need the counts) reads the first snapshot, so a profile is one state.
    */
-  private async computeRecords(now: Date, skillId?: string): Promise<ProfileRecord[]> {
+  private async computeRecords(
+    now: Date,
+    skillId?: string,
+  ): Promise<{ records: ProfileRecord[]; markers: Map<string, ChangeMarker> }> {
     const scope = profileScope(now, this.options.trendWindowMillis, skillId);
     const first = await openReadSnapshot(this.dataSource);
     let second: ReadSnapshot | null = null;
     try {
       const query = snapshotQuery(first, this.dialect);
+      // Read before the executions: on a snapshot that is not consistent, a write landing in between then leaves
+      // the marker behind the profile (recomputed once more later), never ahead of it (stale taken as current).
+      const markers = await readChangeMarkers(query, skillId);
       let aggregates: AggregateRow[];
       let others: CountsCategoriesAndWindows;
       if (first.consistent) {
@@ -151,7 +153,7 @@ export class ProfileService {
         aggregates = await aggregatePass(query, scope);
         others = await countsCategoriesAndWindows(query, scope);
       }
-      return await computeProfileRecords({
+      const records = await computeProfileRecords({
         query,
         now,
         scope,
@@ -160,14 +162,11 @@ export class ProfileService {
         windows: others.windows,
         trendSettings: this.options,
       });
+      return { records, markers };
     } finally {
       await second?.close();
       await first.close();
     }
-  }
-
-  private deleteProfile(skillId: string): Promise<void> {
-    return this.inWriteTransaction((query) => deleteProfileRow(query, skillId));
   }
 
   /**
@@ -190,10 +189,4 @@ export class ProfileService {
     const profiles = await this.dataSource.getRepository(SkillProfile).find();
     return profiles.sort((a, b) => compareBytewise(a.skillId, b.skillId));
   }
-}
-
-/** The staleness rule: same finished count and same newest finished started_at as when the row was computed. */
-function isCurrent(profile: SkillProfile, count: number, last: string | null): boolean {
-  const stored = profile.lastExecutionAt ? profile.lastExecutionAt.toISOString() : null;
-  return profile.totalExecutions === count && stored === last;
 }
