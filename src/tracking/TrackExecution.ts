@@ -5,6 +5,7 @@ import { safeReport } from "./safe-report";
 import { CAPTURE_ARGUMENTS } from "./execution-internals";
 import { ExecutionContext } from "./ExecutionContext";
 import { callTracked } from "./settle-result";
+import { carryMetadata } from "./carry-metadata";
 import { checkSkillId, resolveTrackOptions, type TrackingSpec, type TrackOptions } from "./tracking-options";
 
 /**
@@ -46,7 +47,9 @@ type AnyFunction = (...args: unknown[]) => unknown;
  *
  * Works on instance, static and (with standard decorators) #private methods; sync methods stay sync, async
  * ones async; the value returned and the error thrown are the method's own; `this`, `name` and `length` are
- * kept. Applied to anything but a method it throws ConfigurationError when the class is defined.
+ * kept, and so is every reflect-metadata entry of the method (NestJS's `@SetMetadata`, guards, interceptors and
+ * route decorators, applied below or above it). Applied to anything but a method it throws ConfigurationError
+ * when the class is defined.
  */
 export function TrackExecution(skillIdOrOptions?: string | TrackOptions): TrackExecutionDecorator {
   let explicitSkillId: string | null = null;
@@ -133,6 +136,8 @@ function createTrackedMethod(fn: AnyFunction, spec: TrackingSpec, binding: Metho
   };
   Object.defineProperty(tracked, "name", { value: fn.name, configurable: true });
   Object.defineProperty(tracked, "length", { value: fn.length, configurable: true });
+  // Metadata decorators applied before this one (below it) stored their reflect-metadata on `fn`.
+  carryMetadata(fn, tracked);
   binding.tracked = tracked;
   return tracked;
 }
