@@ -3,16 +3,16 @@ import { openReadSnapshot, type ReadSnapshot } from "../storage/read-snapshot";
 import { serializeWrite } from "../storage/write-queue";
 import { SkillProfile } from "../storage/entities/SkillProfile.entity";
 import { type Dialect, dialectOf } from "../storage/dialect";
-import { compareBytewise, type Query, queryFor, snapshotQuery, toNumber } from "../storage/sql-support";
+import { compareBytewise, type Query, queryFor, snapshotQuery } from "../storage/sql-support";
 import {
   aggregatePass,
   type AggregateRow,
-  type CountsCategoriesAndWindows,
+  type CategoriesAndWindows,
   computeProfileRecords,
-  countsCategoriesAndWindows,
+  categoriesAndWindows,
   profileScope,
 } from "./profile-computation";
-import { type ChangeMarker, isProfiled, markProfiled, readChangeMarkers } from "./profile-freshness";
+import { type ChangeMarker, isProfiled, markProfiled, readChangeMarkers, sameVersions } from "./profile-freshness";
 import { type ProfileServiceOptions, resolveProfileOptions } from "./profile-options";
 import { type ProfileRecord, writeProfileRecords } from "./profile-table";
 
@@ -121,10 +121,11 @@ export class ProfileService {
   /**
    * The records of a refresh at `now`, from one consistent state of the database.
    *
-   * Two read snapshots in parallel (both cores): the aggregate pass on the first; the finished counts, failure
-   * categories and trend windows on the second. They agree unless a write committed between their first reads,
-   * which the counts tell; then the second part is read again on the first snapshot. Everything after (exact
-   * deviations, percentiles, which need the counts) reads the first snapshot, so a profile is one state.
+   * Two read snapshots in parallel (both cores): the aggregate pass on the first; the failure categories and
+   * trend windows on the second. They agree unless a write of a finished execution committed between their first
+   * reads, which the change markers (read on both, bumped in the writer's transaction) tell; then the second part
+   * is read again on the first snapshot. Everything after (exact deviations, percentiles, which need the counts)
+   * reads the first snapshot, so a profile is one state.
    */
   private async computeRecords(
     now: Date,
@@ -139,19 +140,22 @@ export class ProfileService {
       // the marker behind the profile (recomputed once more later), never ahead of it (stale taken as current).
       const markers = await readChangeMarkers(query, skillId);
       let aggregates: AggregateRow[];
-      let others: CountsCategoriesAndWindows;
+      let others: CategoriesAndWindows;
       if (first.consistent) {
         second = await openReadSnapshot(this.dataSource);
+        const secondQuery = snapshotQuery(second, this.dialect);
+        let secondMarkers: Map<string, ChangeMarker> | undefined;
         [aggregates, others] = await Promise.all([
           aggregatePass(query, scope),
-          countsCategoriesAndWindows(snapshotQuery(second, this.dialect), scope),
+          readChangeMarkers(secondQuery, skillId).then(async (read) => {
+            secondMarkers = read;
+            return categoriesAndWindows(secondQuery, scope);
+          }),
         ]);
-        const counts = others.counts;
-        const agree = counts.size === aggregates.length && aggregates.every((a) => counts.get(a.skill_id) === toNumber(a.total));
-        if (!agree) others = await countsCategoriesAndWindows(query, scope);
+        if (!sameVersions(markers, secondMarkers!)) others = await categoriesAndWindows(query, scope);
       } else {
         aggregates = await aggregatePass(query, scope);
-        others = await countsCategoriesAndWindows(query, scope);
+        others = await categoriesAndWindows(query, scope);
       }
       const records = await computeProfileRecords({
         query,

@@ -78,9 +78,8 @@ export interface SkillWindows {
   previous: WindowTotals;
 }
 
-/** What the second pass reads: finished counts (to check two snapshots agree), failure categories, windows. */
-export interface CountsCategoriesAndWindows {
-  counts: Map<string, number>;
+/** What the second pass reads: failure categories and trend windows. */
+export interface CategoriesAndWindows {
   categories: Map<string, Record<string, number>>;
   windows: Map<string, SkillWindows>;
 }
@@ -106,14 +105,9 @@ export function aggregatePass(query: Query, scope: ProfileScope): Promise<Aggreg
   );
 }
 
-/** Finished count per skill (to check two snapshots agree), failure categories and trend-window totals. */
-export async function countsCategoriesAndWindows(query: Query, scope: ProfileScope): Promise<CountsCategoriesAndWindows> {
-  const rows = await query<{ skill_id: string; n: unknown }>(
-    `SELECT skill_id, COUNT(*) AS n FROM execution_metrics WHERE ${FINISHED}${scope.skillWhere} GROUP BY skill_id`,
-    scope.skillParams,
-  );
+/** Failure categories and trend-window totals (two index range reads, no pass over every execution). */
+export async function categoriesAndWindows(query: Query, scope: ProfileScope): Promise<CategoriesAndWindows> {
   return {
-    counts: new Map(rows.map((r) => [r.skill_id, toNumber(r.n)])),
     categories: await failureCategories(query, scope),
     windows: await trendWindowTotals(query, scope),
   };
