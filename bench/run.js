@@ -45,6 +45,13 @@ const BENCHMARKS = [
     check: ["--rows", "20000", "--skills", "100", "--repeat", "1"],
     parse: parseProfileRefresh,
   },
+  {
+    name: "scale",
+    script: "scale.js",
+    full: ["--sizes", "100000,1000000,5000000"],
+    check: ["--sizes", "20000", "--repeat", "5", "--heavy-repeat", "1"],
+    parse: parseResultLine,
+  },
   { name: "report", script: "report.js", full: ["--rows", "1000000"], check: ["--rows", "20000"], parse: parseReport },
   { name: "memory-outage", script: "memory-outage.js", full: [], check: ["--check"], parse: parseResultLine },
 ];

@@ -210,9 +210,10 @@ function prepare(db, sql) {
  *
  * @param {string} file SQLite file (created if missing; rows are added to what is there)
  * @param {{ rows: number, skills?: number, from?: number, startMillis?: number, stepMillis?: number,
- *   keepIndexes?: boolean }} options  rows/skills/startMillis/stepMillis: see {@link seedRow}; from: index of
- *   the first row (default 0, to append to an earlier seed); keepIndexes: insert through the live indexes
- *   instead of dropping and recreating them (default false).
+ *   keepIndexes?: boolean, row?: (i: number, rowOptions: object) => unknown[] }} options
+ *   rows/skills/startMillis/stepMillis: see {@link seedRow}; from: index of the first row (default 0, to append
+ *   to an earlier seed); keepIndexes: insert through the live indexes instead of dropping and recreating them
+ *   (default false); row: the bound values of row i (default {@link seedRow}), for a bench that needs another mix.
  * @returns {Promise<{ rows: number, seconds: number }>} seconds include migrating and checkpointing
  */
 async function seedDatabase(file, options) {
@@ -230,7 +231,8 @@ async function seedDatabase(file, options) {
     : await all("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'execution_metrics' AND sql IS NOT NULL");
   for (const index of indexes) await exec(`DROP INDEX "${index.name}"`);
   try {
-    await rawInsert(file, { count: options.rows, from: options.from ?? 0, row: (i) => seedRow(i, rowOptions) });
+    const row = options.row ?? seedRow;
+    await rawInsert(file, { count: options.rows, from: options.from ?? 0, row: (i) => row(i, rowOptions) });
   } finally {
     await exec(`PRAGMA cache_size = -524288; BEGIN; ${indexes.map((index) => `${index.sql};`).join(" ")} COMMIT`);
   }
