@@ -5,22 +5,48 @@ import type { ExecutionMetricRow } from "../../model/execution-metric-columns";
 import { StorageError } from "../../errors";
 import type { MetricStore } from "../MetricStore";
 import { encodeBatch } from "./batch-codec";
+import { CallGate } from "./call-gate";
 import type { WriteReply, WriteRequest, WriterConfig } from "./writer-protocol";
 
-/** A write failure as the writer thread reported it: pg's message and code (the SQLSTATE, for isRowFault). */
+/**
+ * A write failure as the writer thread reported it: the driver's message and code (SQLite result code or
+ * PostgreSQL SQLSTATE, for isRowFault), under the driver's error name.
+ */
 class WriterError extends Error {
   constructor(
     message: string,
     readonly code: string | undefined,
+    name: string,
   ) {
     super(message);
-    this.name = "DatabaseError";
+    this.name = name;
   }
 }
 
 /**
- * The recorder's store for a PostgreSQL URL: hands each batch to a writer thread that owns its own connection
- * (see writer-thread.ts) and resolves when that thread reports the COMMIT. Handing a batch over is a
+ * How long the process's exit waits for a SQLite writer thread's call in flight. Calls never wait for a lock
+ * (the thread retries between calls), so this only bounds a slow disk; past it the process may abort (exit code
+ * 134) after the rows were saved.
+ */
+const EXIT_WAIT_MILLIS = 10_000;
+
+/** The gates of the SQLite writer threads alive, shut by one exit listener (many collectors add no listeners). */
+const liveGates = new Set<CallGate>();
+const shutLiveGates = (): void => {
+  const until = Date.now() + EXIT_WAIT_MILLIS;
+  for (const gate of liveGates) gate.shut(Math.max(0, until - Date.now()));
+};
+function watchGate(gate: CallGate, alive: boolean): void {
+  if (alive) liveGates.add(gate);
+  else liveGates.delete(gate);
+  // Whatever the order of the exit listeners: the recorder spills every row whose COMMIT was not reported.
+  if (liveGates.size > 0 && process.listeners("exit").indexOf(shutLiveGates) < 0) process.on("exit", shutLiveGates);
+  if (liveGates.size === 0) process.removeListener("exit", shutLiveGates);
+}
+
+/**
+ * The recorder's store for a SQLite file or a PostgreSQL URL: hands each batch to a writer thread that owns its
+ * own connection (see writer-thread.ts) and resolves when that thread reports the COMMIT. Handing a batch over is a
  * `postMessage` of the batch in columns (batch-codec.ts) — the only cost the application's thread pays for
  * the SQL work.
  *
@@ -38,8 +64,12 @@ export class WriterThreadStore implements MetricStore {
   private readonly unsettled = new Set<Promise<void>>();
   private nextId = 0;
   private closed = false;
+  /** SQLite only: the gate every driver call of the thread passes, shut when the process exits. */
+  private readonly gate: CallGate | null;
 
-  constructor(private readonly config: WriterConfig) {}
+  constructor(private readonly config: WriterConfig) {
+    this.gate = config.kind === "sqlite" ? new CallGate(config.gate) : null;
+  }
 
   insert(rows: readonly ExecutionMetricRow[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
@@ -83,11 +113,18 @@ export class WriterThreadStore implements MetricStore {
   }
 
   /**
-   * Stops the writes still queued, at once: the thread is ended (the server rolls back the transaction it had
-   * open). Every pending write is rejected; the caller has saved their rows.
+   * Stops the writes still queued, at once: a SQLite writer thread stops waiting for a lock and fails them; a
+   * PostgreSQL one is ended (the server rolls back the transaction it had open). Every pending write is
+   * rejected; the caller has saved their rows.
    */
   abandon(): void {
     this.closed = true;
+    if (this.gate !== null) {
+      // Never terminate() a thread that may have a node-sqlite3 call in flight (see call-gate.ts): it is told
+      // to give up instead, which it does within milliseconds, failing the writes still queued.
+      this.gate.abandon();
+      return;
+    }
     // pg is JavaScript on a socket: ending the thread drops the connection, and the server rolls back.
     const worker = this.worker;
     this.worker = null;
@@ -105,16 +142,22 @@ export class WriterThreadStore implements MetricStore {
       this.pending.delete(reply.id);
       if (this.pending.size === 0) worker.unref();
       if (reply.ok) entry.resolve();
-      else entry.reject(new WriterError(reply.message, reply.code));
+      else entry.reject(new WriterError(reply.message, reply.code, this.config.kind === "postgres" ? "DatabaseError" : "SqliteError"));
     });
     const fail = (error: unknown) => {
       if (this.worker === worker) this.worker = null;
+      if (this.gate !== null) {
+        this.gate.reset();
+        watchGate(this.gate, false);
+      }
       const failure = new StorageError("The metrics writer thread stopped", error);
       for (const entry of this.pending.values()) entry.reject(failure);
       this.pending.clear();
     };
     worker.on("error", fail);
     worker.on("exit", (code) => fail(new Error(`it exited with code ${code}`)));
+    // The thread must be idle when the process ends.
+    if (this.gate !== null) watchGate(this.gate, true);
     this.worker = worker;
     return worker;
   }

@@ -1,7 +1,7 @@
 import type { Client } from "pg";
 import type { ExecutionMetricRow } from "../../model/execution-metric-columns";
 import { buildInsert, forEachStatement } from "../insert-statement";
-import type { WriterConfig } from "./writer-protocol";
+import type { BatchWriter, PostgresWriterConfig } from "./writer-protocol";
 
 /** TCP keepalive probes start after a connection has been idle this long (as for the collector's pool). */
 const KEEP_ALIVE_INITIAL_DELAY_MILLIS = 30_000;
@@ -18,11 +18,11 @@ const END_GRACE_MILLIS = 1000;
  * query_timeout running on its connection, so reusing it would queue the next batch behind one the server may
  * never answer.
  */
-export class PostgresBatchWriter {
+export class PostgresBatchWriter implements BatchWriter {
   private client: Client | null = null;
   private readonly statements = new Map<number, string>();
 
-  constructor(private readonly config: WriterConfig) {}
+  constructor(private readonly config: PostgresWriterConfig) {}
 
   async write(rows: readonly ExecutionMetricRow[]): Promise<void> {
     const client = await this.connect();

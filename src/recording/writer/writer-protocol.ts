@@ -1,3 +1,4 @@
+import type { ExecutionMetricRow } from "../../model/execution-metric-columns";
 import type { EncodedBatch } from "./batch-codec";
 
 /**
@@ -6,15 +7,33 @@ import type { EncodedBatch } from "./batch-codec";
  * against structured clones of the row objects, one JSON string per batch, or a flat array of values.
  */
 
-/**
- * What the writer thread is started with (workerData): the PostgreSQL database, by URL, that it opens one pg
- * client to. The limits are those of DatabaseOptions.
- */
-export interface WriterConfig {
+/** What the writer thread is started with (workerData): the database it opens a connection of its own to. */
+export type WriterConfig = SqliteWriterConfig | PostgresWriterConfig;
+
+/** A SQLite file, written through node-sqlite3 (the library of the application's DataSource). */
+export interface SqliteWriterConfig {
+  readonly kind: "sqlite";
+  /** Absolute path of the migrated SQLite file. */
+  readonly filePath: string;
+  /** How long a write waits for another connection's write lock, in milliseconds. */
+  readonly busyTimeoutMillis: number;
+  /** The CallGate's shared memory (see call-gate.ts). */
+  readonly gate: SharedArrayBuffer;
+}
+
+/** A PostgreSQL database by URL, written through one pg client. The limits are those of DatabaseOptions. */
+export interface PostgresWriterConfig {
+  readonly kind: "postgres";
   readonly url: string;
   readonly connectTimeoutMillis: number;
   readonly statementTimeoutMillis: number;
   readonly queryTimeoutMillis: number;
+}
+
+/** One database side of the writer thread: each write() is one transaction, resolved after its COMMIT. */
+export interface BatchWriter {
+  write(rows: readonly ExecutionMetricRow[]): Promise<void>;
+  close(): Promise<void>;
 }
 
 /** Main → writer: store these rows in one transaction. */

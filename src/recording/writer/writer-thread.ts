@@ -7,10 +7,11 @@
 import { parentPort, workerData } from "node:worker_threads";
 import { decodeBatch } from "./batch-codec";
 import { PostgresBatchWriter } from "./postgres-batch-writer";
-import type { WriteReply, WriteRequest, WriterConfig } from "./writer-protocol";
+import { SqliteBatchWriter } from "./sqlite-batch-writer";
+import type { BatchWriter, WriteReply, WriteRequest, WriterConfig } from "./writer-protocol";
 
 const config = workerData as WriterConfig;
-const writer = new PostgresBatchWriter(config);
+const writer: BatchWriter = config.kind === "postgres" ? new PostgresBatchWriter(config) : new SqliteBatchWriter(config);
 /** The previous message's work: each message waits for it, so batches commit in order. */
 let previous: Promise<void> = Promise.resolve();
 
