@@ -19,7 +19,8 @@ import { DEFAULT_SHUTDOWN_TIMEOUT_MILLIS, Recorder, type RecorderStats, type Shu
 import { checkMillis, type RecorderOptions, resolveRecorderOptions } from "./recording/RecorderOptions";
 import { dialectOf } from "./storage/dialect";
 import { isDataSourceLike } from "./storage/data-source-like";
-import { SqlMetricStore } from "./storage/SqlMetricStore";
+import { SqlMetricStore, sqliteFilePath } from "./storage/SqlMetricStore";
+import { newGateMemory } from "./recording/writer/call-gate";
 import { WriterThreadStore } from "./recording/writer/WriterThreadStore";
 import {
   type CsvExportOptions,
@@ -394,20 +395,24 @@ export class ExecutionMetricsCollector {
 }
 
 /**
- * The recorder's store: for PostgreSQL by URL, a writer thread with a pg client of its own (the application's
- * thread only hands batches over); else the DataSource on this thread (SQLite files and `:memory:`, and
- * DataSources the user passed in).
+ * The recorder's store: a writer thread with a connection of its own (the application's thread only hands
+ * batches over) for the SQLite file or PostgreSQL URL the collector opened itself; the DataSource on this thread
+ * for `:memory:` (no other connection can reach it) and for DataSources the user passed in (their options,
+ * driver and lifetime are the application's).
  */
 function recorderStoreFor(dataSource: DataSource, options: CollectorOptions): MetricStore {
   const postgres = postgresByUrl(options);
   if (postgres !== null) {
     const { url, connectTimeoutMillis, statementTimeoutMillis, queryTimeoutMillis } = postgres;
-    return new WriterThreadStore({ url, connectTimeoutMillis, statementTimeoutMillis, queryTimeoutMillis });
+    return new WriterThreadStore({ kind: "postgres", url, connectTimeoutMillis, statementTimeoutMillis, queryTimeoutMillis });
   }
-  // SQLite is written through the DataSource's own connection, never from a second thread: a writer thread
-  // needs a SQLite library of its own (node-sqlite3 aborts the process when a thread ends mid-call), and two
-  // SQLite libraries in one process cannot see each other's POSIX locks — a write on the application's
-  // connection during the thread's write corrupted the file ("2nd reference to page", reproduced).
+  const filePath = sqliteFilePath(dataSource);
+  // The thread uses node-sqlite3, the library of the collector's own DataSource: two SQLite libraries in one
+  // process cannot see each other's POSIX locks (a better-sqlite3 thread beside it corrupted the file).
+  if (options.dataSource === undefined && filePath !== null && dataSource.options.type === "sqlite") {
+    const busyTimeoutMillis = (dataSource.options as { busyTimeout?: number }).busyTimeout ?? 5000;
+    return new WriterThreadStore({ kind: "sqlite", filePath, busyTimeoutMillis, gate: newGateMemory() });
+  }
   return new SqlMetricStore(dataSource);
 }
 
