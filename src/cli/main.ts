@@ -22,14 +22,15 @@ const demoCommand = (c: CliContext) => (require("./commands/demo") as typeof imp
 const reportCommand = (c: CliContext) => (require("./commands/report") as typeof import("./commands/report")).reportCommand(c);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-const GLOBAL: Options = {
+/** The options every command takes. */
+export const GLOBAL: Options = {
   db: { type: "string" },
   "db-url": { type: "string" },
   help: { type: "boolean", short: "h" },
 };
 
 /** Each command: its own options (besides the global ones), whether it takes positionals, and its body. */
-const COMMANDS: Record<string, { options: Options; positionals: boolean; run: (context: CliContext) => Promise<number> }> = {
+export const COMMANDS: Record<string, { options: Options; positionals: boolean; run: (context: CliContext) => Promise<number> }> = {
   migrate: { options: {}, positionals: false, run: migrateCommand },
   profile: { options: { skill: { type: "string" }, json: { type: "boolean" } }, positionals: false, run: profileCommand },
   errors: {
@@ -124,7 +125,7 @@ export async function main(
     try {
       parsed = parseArgs({ args: found.rest, options: { ...GLOBAL, ...spec.options }, allowPositionals: true, strict: true });
     } catch (error) {
-      throw new UsageError(firstLine((error as Error).message), command);
+      throw new UsageError(describeParseError(error, command), command);
     }
     if (parsed.values.help) {
       out.write(USAGE[command] + "\n");
@@ -153,6 +154,22 @@ function report(error: unknown, command: string | undefined, err: NodeJS.Writabl
   err.write(`skill-metrics: ${prefix}${firstLine(message)}\n`);
   if (process.env.SKILL_METRICS_DEBUG && error instanceof Error && error.stack) err.write(error.stack + "\n");
   return 2;
+}
+
+/**
+ * parseArgs's complaint in our words: its own text names the option with mismatched quotes and suggests
+ * `--` (meant for positionals), which says nothing useful here.
+ */
+function describeParseError(error: unknown, command: string): string {
+  const { code, message } = error as { code?: string; message?: string };
+  const option = /'(-[^' ]*)/.exec(message ?? "")?.[1];
+  if (option !== undefined) {
+    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") return `unknown option ${option} for ${command}`;
+    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+      return /does not take an argument/.test(message ?? "") ? `${option} takes no value` : `${option} needs a value`;
+    }
+  }
+  return firstLine(String(message ?? error));
 }
 
 function firstLine(text: string): string {

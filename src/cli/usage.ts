@@ -17,17 +17,21 @@ export const USAGE: Readonly<Record<string, string>> = {
 Execution metrics of AI agent skills: profiles, errors, CSV/JSON export and import.
 
 Commands:
-  migrate                      Create or upgrade the database schema
+  migrate                      Create or upgrade the database schema (creates the file)
   profile [--skill S] [--json] Per-skill profiles (success rate, durations, cost, trends)
   errors --skill S [--limit N] [--json]
                                Error analysis of one skill
-  export --format F --out FILE [--skill S] [--from T] [--to T] [--status X]
-                               Export executions (csv, json, ndjson) or profiles (stats)
-  import FILE [--format F] [--strict]
-                               Import a CSV/JSON/NDJSON export
-  demo [--executions N]        Record realistic demo skills into demo_metrics.db, then export
-  report --out FILE [--skill S] [--from T] [--to T]
+  export --format F --out FILE|- [--skill S] [--from T] [--to T] [--status X] [--keep-formulas]
+                               Export executions (csv, json, ndjson) or profiles (stats); - is standard output
+  import FILE [--format F] [--strict] [--batch-size N] [--keep-formulas] [--json]
+                               Import a CSV/JSON/NDJSON export (creates the database if needed)
+  demo [--executions N] [--seed N] [--db PATH [--force]]
+                               Record realistic demo skills into demo_metrics.db, then export
+  report --out FILE|- [--skill S] [--from T] [--to T]
                                A self-contained HTML report (tables and charts)
+
+profile, errors, export and report only read: they open an existing database read-only and never create,
+migrate or change it. Times (T) are ISO-8601 with a zone or a bare date (2026-11-27, 2026-11-27T08:00:00Z).
 
 ${GLOBAL_OPTIONS}
 
@@ -60,12 +64,15 @@ ${GLOBAL_OPTIONS}`,
 
   export: `Usage: skill-metrics export --format csv|json|ndjson|stats --out FILE [filters]
 
-Streams executions (or, with stats, all skill profiles) to FILE. The file appears only when the export
-succeeded (it is written under a temporary name and renamed).
+Streams executions (or, with stats, all skill profiles) to FILE, or to standard output with --out -. A
+regular file appears only when the export succeeded (it is written under a temporary name and renamed); a
+FIFO, a device or a symlink's target is written through. The database being read (or its -wal, -shm,
+-journal) is refused as FILE. The database is opened read-only.
   --format F        csv (default), json (one array), ndjson (one object per line), stats (profiles)
-  --out FILE        Destination file (required)
+  --out FILE|-      Destination file, or - for standard output (required)
   --skill S         Only this skill
-  --from T          Only executions started at or after T (ISO-8601, e.g. 2026-11-27 or 2026-11-27T08:00:00Z)
+  --from T          Only executions started at or after T (ISO-8601 with a zone or a date: 2026-11-27,
+                    2026-11-27T08:00:00Z; a real date in years 0000-9999)
   --to T            Only executions started before T
   --status X        Only this status: running, success, failure, timeout
   --keep-formulas   CSV: do not prefix ' to cells starting with = + - @ TAB CR (formula neutralization is on by default)
@@ -108,7 +115,7 @@ every skill profile with slow and failing skills highlighted, and per skill a la
 p99 marked), executions and success rate over time, failure categories, cost and tokens over time, and the
 trend flags; then the definitions of every statistic. The charts are drawn with the echarts package, an
 optional peer dependency: without it the command exits 1 and says to run \`npm install echarts\`.
-  --out FILE      Where to write (a temporary name first, renamed when complete)
+  --out FILE|-    Where to write (a temporary name first, renamed when complete), - for standard output
   --skill S       Only this skill
   --from T        Charts cover executions started at or after T (ISO-8601 date or time)
   --to T          … and before T (exclusive)

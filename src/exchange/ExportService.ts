@@ -146,6 +146,7 @@ export class ExportService {
     try {
       return await openDestination(destination, { end: options.end });
     } catch (error) {
+      if (error instanceof SkillMetricsError) throw error;
       throw new StorageError(`Cannot write the export to ${String(destination)}`, error);
     }
   }

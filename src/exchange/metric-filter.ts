@@ -1,4 +1,5 @@
 import { EXECUTION_STATUSES, type ExecutionStatus } from "../model/execution-metric-columns";
+import { ISO_INSTANT_RULE, toStoredInstant } from "../model/iso-instant";
 import { ConfigurationError } from "../errors";
 
 /** Which executions an export covers. Every field is optional; none means all. */
@@ -50,10 +51,12 @@ export function filterToSql(filter: ExportFilter = {}, placeholder: (index: numb
 }
 
 function toIso(value: Date | string, option: string): string {
-  const date = value instanceof Date ? value : typeof value === "string" ? new Date(value) : new Date(NaN);
-  if (Number.isNaN(date.getTime())) {
-    throw ConfigurationError.invalidOption(option, "must be a Date or an ISO-8601 date/time such as 2026-11-27T00:00:00Z");
+  // The one strict reading (model/iso-instant.ts); a bare date means midnight UTC.
+  const stored = toStoredInstant(value, { allowDateOnly: true });
+  if (stored === null) {
+    const shown = value instanceof Date ? `Date ${value.getTime()} ms` : JSON.stringify(value);
+    throw ConfigurationError.invalidOption(option, `must be a Date or ${ISO_INSTANT_RULE} or a date 2026-11-27, got ${shown}`);
   }
-  // Stored timestamps are toISOString() text, so comparing the same form as text is comparing instants.
-  return date.toISOString();
+  // Stored timestamps are this fixed-width text, so comparing the same form as text is comparing instants.
+  return stored;
 }

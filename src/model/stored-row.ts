@@ -190,10 +190,8 @@ function isStoredTimestamp(text: string): boolean {
   const second = digitsAt(text, 17, 2);
   if (year < 0 || hour < 0 || minute < 0 || second < 0 || digitsAt(text, 20, 3) < 0) return false;
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return false;
-  // Leap years as isRealIsoTimestamp sees them: it asks Date.UTC, which reads years 0–99 as 1900–1999, so
-  // February of year 0 has 28 days there (proleptic Gregorian would give 29). Refused here too, so that this
-  // check never accepts what the full validation refuses.
-  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) && year !== 0;
+  // Proleptic Gregorian leap years, year 0 included: the calendar of parseIsoInstant (model/iso-instant.ts).
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
   return day <= (month === 2 && leap ? 29 : DAYS_IN_MONTH[month]);
 }
 

@@ -1,5 +1,5 @@
 import type { ValidationIssue } from "../errors";
-import { ISO_TIMESTAMP_PATTERN } from "../storage/entities/timestamp-transformer";
+import { ISO_INSTANT_RULE, toStoredInstant } from "../model/iso-instant";
 
 /*
  * The checks shared by the arguments of MetricsQueryService's methods: each records a ValidationIssue naming
@@ -15,11 +15,11 @@ export function requireString(value: unknown, field: string, issues: ValidationI
 
 /** A Date or ISO-8601 string as the stored form (UTC, milliseconds), or undefined with an issue recorded. */
 export function toIso(value: unknown, field: string, issues: ValidationIssue[]): string | undefined {
-  const date =
-    value instanceof Date ? value : typeof value === "string" && ISO_TIMESTAMP_PATTERN.test(value) ? new Date(value) : null;
-  if (date === null || Number.isNaN(date.getTime())) {
-    issues.push({ field, value, rule: "isDate", message: "must be a Date or an ISO-8601 timestamp with a zone" });
+  // The one strict reading (model/iso-instant.ts): a Date past year 9999 UTC is refused too.
+  const stored = toStoredInstant(value);
+  if (stored === null) {
+    issues.push({ field, value, rule: "isDate", message: `must be a Date or ${ISO_INSTANT_RULE}` });
     return undefined;
   }
-  return date.toISOString();
+  return stored;
 }

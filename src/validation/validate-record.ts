@@ -7,12 +7,14 @@ import {
   type ExecutionMetricRow,
   METRIC_VERSION,
 } from "../model/execution-metric-columns";
+import { ISO_INSTANT_RULE, toStoredInstant } from "../model/iso-instant";
 import { isStorableText, LIMITS, truncateText } from "../model/limits";
 import { MetricValidationError, type ValidationIssue } from "../errors";
 import { uuidv7 } from "../tracking/uuid-v7";
 
 const COLUMN_BY_PROPERTY = new Map(EXECUTION_METRIC_COLUMNS.map((c) => [c.property, c]));
 const COLUMN_NAMES = new Set(EXECUTION_METRIC_COLUMNS.map((c) => c.name));
+const TIMESTAMP_COLUMNS = EXECUTION_METRIC_COLUMNS.filter((c) => c.kind === "timestamp").map((c) => c.name);
 
 /** Values a record may leave out, and what they become. */
 const DEFAULTS: Partial<ExecutionMetricRow> = {
@@ -72,6 +74,18 @@ export function validateMetricRecord(plain: unknown, options: ValidateRecordOpti
         rule: "storableText",
         message: "must not contain NUL characters or lone UTF-16 surrogates: they cannot be stored and read back exactly",
       });
+    }
+  }
+  if (issues.length > 0) throw new MetricValidationError(issues);
+
+  // Timestamps by the one strict reading (model/iso-instant.ts), Date objects included: a Date past year 9999
+  // UTC would be stored as "+010000-…" text, which breaks the time order of the column.
+  for (const column of TIMESTAMP_COLUMNS) {
+    const value = input[column];
+    if (value === null || value === undefined) continue;
+    if ((typeof value === "string" || value instanceof Date) && toStoredInstant(value) === null) {
+      const shown = value instanceof Date ? (Number.isNaN(value.getTime()) ? "Invalid Date" : `Date ${value.getTime()} ms`) : `"${value}"`;
+      issues.push({ field: column, value, rule: "isoInstant", message: `must be ${ISO_INSTANT_RULE}, got ${shown}` });
     }
   }
   if (issues.length > 0) throw new MetricValidationError(issues);

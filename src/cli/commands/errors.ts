@@ -1,12 +1,14 @@
 import type { ErrorAnalysis, ErrorGroup } from "../../services/MetricsQueryService";
-import { type CliContext, integerOption, requiredOption, withCollector } from "../cli-context";
+import { type CliContext, integerOption, requiredOption } from "../cli-context";
+import { withReader } from "../metrics-reader";
 import { formatTable } from "../format-table";
 
 /** `skill-metrics errors --skill S [--limit N] [--json]`: a skill's failures grouped by category and message. */
 export async function errorsCommand(context: CliContext): Promise<number> {
   const skill = requiredOption(context, "skill", "errors");
   const limit = integerOption(context, "limit", 10, 1, 1000, "errors");
-  return withCollector(context, async (metrics) => {
+  return withReader(context, async (metrics) => {
+    await metrics.assertSkillExists(skill);
     const analysis = await metrics.getErrorAnalysis(skill, { limit });
     if (context.values.json) context.out.write(JSON.stringify(analysis, null, 2) + "\n");
     else context.out.write(renderAnalysis(analysis));

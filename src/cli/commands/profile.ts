@@ -1,15 +1,17 @@
 import type { SkillProfile } from "../../storage/entities/SkillProfile.entity";
 import { profileToPlain } from "../../services/profile-plain";
 import { NotFoundError } from "../../errors";
-import { type CliContext, stringOption, withCollector } from "../cli-context";
+import { type CliContext, stringOption } from "../cli-context";
+import { withReader } from "../metrics-reader";
 import { cellNumber, formatTable } from "../format-table";
 
 /** `skill-metrics profile [--skill S] [--json]`. */
 export async function profileCommand(context: CliContext): Promise<number> {
   const skill = stringOption(context, "skill");
-  return withCollector(context, async (metrics) => {
+  return withReader(context, async (metrics) => {
     let profiles: SkillProfile[];
     if (skill !== undefined) {
+      await metrics.assertSkillExists(skill);
       const one = await metrics.getSkillProfile(skill);
       if (!one) throw new NotFoundError(`No finished execution of skill "${skill}" is recorded, so it has no profile.`);
       profiles = [one];

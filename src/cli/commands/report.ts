@@ -1,4 +1,7 @@
-import { type CliContext, requiredOption, stringOption, withCollector } from "../cli-context";
+import type { Writable } from "node:stream";
+import { assertNotDatabaseFile } from "../../exchange/database-destination-guard";
+import { type CliContext, requiredOption, stringOption } from "../cli-context";
+import { withReader } from "../metrics-reader";
 import { UsageError } from "../UsageError";
 import { readTimeRange } from "./export";
 
@@ -9,13 +12,17 @@ export async function reportCommand(context: CliContext): Promise<number> {
   const skillId = stringOption(context, "skill");
   if (skillId === "") throw new UsageError("--skill must not be empty", "report");
   const range = readTimeRange(context, "report");
-  return withCollector(context, async (metrics) => {
-    const result = await metrics.writeReport(out, { skillId, ...range });
+  return withReader(context, async (metrics) => {
+    const toStdout = out === "-";
+    if (!toStdout && metrics.databaseFile !== null) await assertNotDatabaseFile(out, metrics.databaseFile);
+    const result = await metrics.writeReport(toStdout ? (context.out as Writable) : out, { skillId, ...range });
     if (result.skills === 0) {
       context.err.write("skill-metrics: no skill matched; the report says there is nothing to show.\n");
       return 2;
     }
-    context.out.write(`Wrote a report of ${result.skills} skill(s), ${result.executions} executions (${result.bytes} bytes) to ${out}\n`);
+    (toStdout ? context.err : context.out).write(
+      `Wrote a report of ${result.skills} skill(s), ${result.executions} executions (${result.bytes} bytes) to ${toStdout ? "standard output" : out}\n`,
+    );
     return 0;
   });
 }
