@@ -54,6 +54,7 @@ const BENCHMARKS = [
   },
   { name: "report", script: "report.js", full: ["--rows", "1000000"], check: ["--rows", "20000"], parse: parseReport },
   { name: "memory-outage", script: "memory-outage.js", full: [], check: ["--check"], parse: parseResultLine },
+  { name: "otel-processor", script: "otel-processor.js", full: [], check: ["--check"], parse: parseResultLine },
 ];
 
 async function main() {

@@ -8,8 +8,9 @@ import { COLLECTOR_SINK } from "../tracking/execution-internals";
 import type { ExecutionSink } from "../tracking/ExecutionSink";
 import { safeReport } from "../tracking/safe-report";
 import { uuidv7 } from "../tracking/uuid-v7";
-import { EXECUTE_TOOL, GEN_AI, SKILL_METRICS_ATTRIBUTES } from "./genai-attributes";
-import { DEFAULT_MAX_OPEN_SPANS, type SpanLineage, SpanParentage } from "./span-parentage";
+import { EXECUTE_TOOL } from "./genai-attributes";
+import { loadOpenTelemetryApi } from "./load-api";
+import { lineageOf, type SpanLineage, tagLineage } from "./span-lineage";
 import { applyMapped } from "./map-columns";
 import { rowOfSpan } from "./span-to-row";
 
@@ -37,8 +38,6 @@ export interface SkillMetricsSpanProcessorOptions {
    * value that breaks a rule is left out and reported to the collector's onError.
    */
   map?: (span: ReadableSpan) => Partial<Record<MappableColumn, unknown>> | undefined;
-  /** Started, not yet ended spans remembered for parentage (default 100,000); the oldest are forgotten beyond. */
-  maxOpenSpans?: number;
 }
 
 /** The columns {@link SkillMetricsSpanProcessorOptions.map} may set. */
@@ -57,10 +56,14 @@ export type MappableColumn =
   | "output_summary"
   | "notes";
 
-const OPTION_NAMES = new Set(["collector", "filter", "skillId", "map", "maxOpenSpans"]);
+const OPTION_NAMES = new Set(["collector", "filter", "skillId", "map"]);
 
+const api = loadOpenTelemetryApi("skill-metrics/opentelemetry");
+
+// Attribute reads below use literal keys (GEN_AI / SKILL_METRICS_ATTRIBUTES name the same strings): V8 caches a
+// literal-key lookup at its read site, a computed one it does not, and these run for every span.
 function isToolCall(span: RecordableSpan): boolean {
-  return span.attributes[GEN_AI.operationName] === EXECUTE_TOOL;
+  return span.attributes["gen_ai.operation.name"] === EXECUTE_TOOL;
 }
 
 /**
@@ -81,7 +84,6 @@ export class SkillMetricsSpanProcessor implements SpanProcessor {
   private readonly filter: (span: RecordableSpan) => boolean;
   private readonly skillIdOf: ((span: ReadableSpan) => string | undefined) | null;
   private readonly map: NonNullable<SkillMetricsSpanProcessorOptions["map"]> | null;
-  private readonly parentage: SpanParentage;
   private stopped = false;
 
   /** @throws ConfigurationError naming a bad option. */
@@ -97,26 +99,23 @@ export class SkillMetricsSpanProcessor implements SpanProcessor {
     if (collector !== undefined && (collector === null || typeof collector !== "object" || collector[COLLECTOR_SINK] === undefined)) {
       throw ConfigurationError.invalidOption("collector", "must be an ExecutionMetricsCollector of this package");
     }
-    const maxOpenSpans = options.maxOpenSpans ?? DEFAULT_MAX_OPEN_SPANS;
-    if (!Number.isInteger(maxOpenSpans) || maxOpenSpans < 1) throw ConfigurationError.invalidOption("maxOpenSpans", "must be an integer ≥ 1");
     this.collectorSink = collector === undefined ? null : collector[COLLECTOR_SINK]!;
     this.filter = options.filter ?? isToolCall;
     this.skillIdOf = options.skillId ?? null;
     this.map = options.map ?? null;
-    this.parentage = new SpanParentage(maxOpenSpans);
   }
 
   /**
-   * Remembers the span's lineage when it, or an ancestor, is an execution: its execution id is drawn now so
-   * that children (which usually end first) can name it as their parent.
+   * Tags the span with its lineage when it, or an ancestor, is an execution: its execution id is drawn now so
+   * that children (which usually end first) can name it as their parent. The parent is the span of
+   * `parentContext` (a span of this process; a remote parent has no lineage).
    */
-  onStart(span: Span, _parentContext: Context): void {
+  onStart(span: Span, parentContext: Context): void {
     if (this.stopped) return;
     try {
-      const parentSpanId = span.parentSpanContext?.spanId;
-      const parent = parentSpanId === undefined ? undefined : this.parentage.get(parentSpanId);
+      const parent = lineageOf(api.trace.getSpan(parentContext));
       const parentExecutionId = parent === undefined ? null : (parent.executionId ?? parent.parentExecutionId);
-      const mirrored = span.attributes[SKILL_METRICS_ATTRIBUTES.executionId];
+      const mirrored = span.attributes["skill_metrics.execution_id"];
       let lineage: SpanLineage | null = null;
       if (typeof mirrored === "string") {
         // A tracked execution's own span: recorded by the collector already; its children are its children.
@@ -126,7 +125,7 @@ export class SkillMetricsSpanProcessor implements SpanProcessor {
       } else if (parentExecutionId !== null) {
         lineage = { executionId: null, parentExecutionId };
       }
-      if (lineage !== null) this.parentage.set(span.spanContext().spanId, lineage);
+      if (lineage !== null) tagLineage(span, lineage);
     } catch (error) {
       safeReport(this.sink(), error);
     }
@@ -137,8 +136,8 @@ export class SkillMetricsSpanProcessor implements SpanProcessor {
     if (this.stopped) return;
     let sink: ExecutionSink | undefined;
     try {
-      const lineage = this.parentage.take(span.spanContext().spanId);
-      if (span.attributes[SKILL_METRICS_ATTRIBUTES.executionId] !== undefined || !this.filter(span)) return;
+      const lineage = lineageOf(span);
+      if (span.attributes["skill_metrics.execution_id"] !== undefined || !this.filter(span)) return;
       sink = this.sink();
       const skillId = this.skillIdFor(span);
       if (skillId === null) return;
@@ -159,7 +158,6 @@ export class SkillMetricsSpanProcessor implements SpanProcessor {
   /** Stops recording; the collector itself is shut down by its owner. */
   shutdown(): Promise<void> {
     this.stopped = true;
-    this.parentage.clear();
     return Promise.resolve();
   }
 
@@ -170,8 +168,8 @@ export class SkillMetricsSpanProcessor implements SpanProcessor {
   private skillIdFor(span: ReadableSpan): string | null {
     let skillId: unknown = this.skillIdOf === null ? undefined : this.skillIdOf(span);
     if (skillId === undefined) {
-      const tool = span.attributes[GEN_AI.toolName];
-      skillId = span.attributes[GEN_AI.operationName] === EXECUTE_TOOL && typeof tool === "string" && tool !== "" ? tool : span.name;
+      const tool = span.attributes["gen_ai.tool.name"];
+      skillId = span.attributes["gen_ai.operation.name"] === EXECUTE_TOOL && typeof tool === "string" && tool !== "" ? tool : span.name;
     }
     if (typeof skillId !== "string" || skillId === "") {
       safeReport(

@@ -1,6 +1,6 @@
 import type { HrTime } from "@opentelemetry/api";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
-import { type NumberColumn, numberIssue } from "../model/column-rules";
+import { COLUMN_RULES, type NumberColumn, numberIssue } from "../model/column-rules";
 import type { ExecutionMetricRow } from "../model/execution-metric-columns";
 import { LIMITS, truncateText } from "../model/limits";
 import { MetricValidationError, type ValidationIssue } from "../errors";
@@ -15,7 +15,7 @@ import { DEFAULT_SPEC } from "../tracking/tracking-options";
 import { identifierIssue } from "../tracking/value-rules";
 import { GEN_AI, SKILL_METRICS_ATTRIBUTES } from "./genai-attributes";
 import { errorOfSpan } from "./span-error";
-import type { SpanLineage } from "./span-parentage";
+import type { SpanLineage } from "./span-lineage";
 
 /** `SpanStatusCode.ERROR` of @opentelemetry/api (a stable enum value), without loading the api here. */
 const STATUS_ERROR = 2;
@@ -43,11 +43,8 @@ function epochMillis(time: HrTime): number {
  * still recorded, as a tracked call's would be after a bad recordTokens().
  */
 export function rowOfSpan(span: ReadableSpan, skillId: string, lineage: SpanLineage | undefined, sink: ExecutionSink): ExecutionMetricRow {
-  const row = newExecutionRow(skillId, DEFAULT_SPEC, undefined);
-  if (lineage !== undefined) {
-    if (lineage.executionId !== null) row.execution_id = lineage.executionId;
-    row.parent_execution_id = lineage.parentExecutionId;
-  }
+  const row = newExecutionRow(skillId, DEFAULT_SPEC, undefined, lineage?.executionId ?? undefined);
+  if (lineage !== undefined) row.parent_execution_id = lineage.parentExecutionId;
   row.job_id = span.spanContext().traceId;
   // Exact from the span's own clock: started_at and completed_at are its start and end, floored to the ms.
   const duration = Math.max(0, durationMillis(span.duration));
@@ -57,32 +54,19 @@ export function rowOfSpan(span: ReadableSpan, skillId: string, lineage: SpanLine
   if (sink.environment) row.environment = sink.environment;
   if (sink.agentId) row.agent_id = sink.agentId;
 
+  // Literal keys, one read site each: V8 caches these lookups, which a shared keyed read would not.
   const attributes = span.attributes;
-  let issues: ValidationIssue[] | null = null;
-  const number = (attribute: string, column: NumberColumn): number | null => {
-    const value = attributes[attribute];
-    if (value === undefined) return null;
-    const issue = numberIssue(column, value);
-    if (issue === null) return value as number;
-    (issues ??= []).push({ ...issue, field: attribute, message: `(→ ${column}) ${issue.message}` });
-    return null;
-  };
-  const name = (attribute: string, column: string): string | null => {
-    const value = attributes[attribute];
-    if (value === undefined) return null;
-    const issue = identifierIssue(column, value, LIMITS.identifierLength);
-    if (issue === null) return value as string;
-    (issues ??= []).push({ ...issue, field: attribute, message: `(→ ${column}) ${issue.message}` });
-    return null;
-  };
-  row.tokens_in = number(GEN_AI.inputTokens, "tokens_in");
-  row.tokens_out = number(GEN_AI.outputTokens, "tokens_out");
-  row.temperature = number(GEN_AI.temperature, "temperature");
-  row.model_name = name(GEN_AI.requestModel, "model_name") ?? name(GEN_AI.responseModel, "model_name");
-  row.api_calls_cost_usd = number(SKILL_METRICS_ATTRIBUTES.costUsd, "api_calls_cost_usd") ?? 0;
-  const agentId = name(GEN_AI.agentId, "agent_id");
+  const issues: ValidationIssue[] = [];
+  row.tokens_in = countValue(attributes["gen_ai.usage.input_tokens"], GEN_AI.inputTokens, "tokens_in", issues);
+  row.tokens_out = countValue(attributes["gen_ai.usage.output_tokens"], GEN_AI.outputTokens, "tokens_out", issues);
+  row.temperature = realValue(attributes["gen_ai.request.temperature"], GEN_AI.temperature, "temperature", issues);
+  row.model_name =
+    nameValue(attributes["gen_ai.request.model"], GEN_AI.requestModel, "model_name", issues) ??
+    nameValue(attributes["gen_ai.response.model"], GEN_AI.responseModel, "model_name", issues);
+  row.api_calls_cost_usd = realValue(attributes["skill_metrics.cost_usd"], SKILL_METRICS_ATTRIBUTES.costUsd, "api_calls_cost_usd", issues) ?? 0;
+  const agentId = nameValue(attributes["gen_ai.agent.id"], GEN_AI.agentId, "agent_id", issues);
   if (agentId !== null) row.agent_id = agentId;
-  if (issues !== null) safeReport(sink, new MetricValidationError(issues, `attribute of span "${span.name}" (skill "${skillId}")`));
+  if (issues.length > 0) safeReport(sink, new MetricValidationError(issues, `attribute of span "${span.name}" (skill "${skillId}")`));
 
   if (span.status.code === STATUS_ERROR) {
     recordFailure(row, span, sink, duration);
@@ -90,6 +74,50 @@ export function rowOfSpan(span: ReadableSpan, skillId: string, lineage: SpanLine
     row.status = "success";
   }
   return row;
+}
+
+/** The largest count a count column holds (tokens_in, tokens_out), from the column table. */
+const MAX_COUNT = COLUMN_RULES.tokens_in.max ?? Number.MAX_SAFE_INTEGER;
+
+/**
+ * A count attribute's value for `column`, or null when absent or bad (then an issue naming the attribute and
+ * the rule is added). The usual good value passes one inline check; numberIssue, which names the rule as
+ * everywhere else, runs only for a bad one.
+ */
+function countValue(value: unknown, attribute: string, column: "tokens_in" | "tokens_out", issues: ValidationIssue[]): number | null {
+  if (value === undefined) return null;
+  if (typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= MAX_COUNT) return value;
+  return refuse(value, attribute, column, issues);
+}
+
+/** A real-number attribute's value for `column` (within the column's range), or null when absent or bad. */
+function realValue(value: unknown, attribute: string, column: "temperature" | "api_calls_cost_usd", issues: ValidationIssue[]): number | null {
+  if (value === undefined) return null;
+  if (typeof value === "number" && numberIssue(column, value) === null) return value;
+  return refuse(value, attribute, column, issues);
+}
+
+function refuse(value: unknown, attribute: string, column: NumberColumn, issues: ValidationIssue[]): null {
+  const issue = numberIssue(column, value) ?? { field: column, value, rule: "isInt", message: "must be an integer" };
+  issues.push({ ...issue, field: attribute, message: `(→ ${column}) ${issue.message}` });
+  return null;
+}
+
+/** Names (models, agents) already found good: spans repeat a handful of them, so each is checked once. */
+const GOOD_NAMES = new Set<string>();
+const GOOD_NAMES_LIMIT = 1024;
+
+/** A string attribute's value for name column `column`, or null when absent or bad (an issue is added). */
+function nameValue(value: unknown, attribute: string, column: string, issues: ValidationIssue[]): string | null {
+  if (value === undefined) return null;
+  if (typeof value === "string" && GOOD_NAMES.has(value)) return value;
+  const issue = identifierIssue(column, value, LIMITS.identifierLength);
+  if (issue === null) {
+    if (GOOD_NAMES.size < GOOD_NAMES_LIMIT) GOOD_NAMES.add(value as string);
+    return value as string;
+  }
+  issues.push({ ...issue, field: attribute, message: `(→ ${column}) ${issue.message}` });
+  return null;
 }
 
 /** A failed span: status, error_category through the classifier, message and trace (redacted, then cut). */

@@ -17,9 +17,15 @@ export interface EnclosingExecution {
  * empty. One literal with every column in documented order: the row handed to the sink, built once.
  * @internal
  */
-export function newExecutionRow(skillId: string, spec: TrackingSpec, parent: EnclosingExecution | undefined): ExecutionMetricRow {
+export function newExecutionRow(
+  skillId: string,
+  spec: TrackingSpec,
+  parent: EnclosingExecution | undefined,
+  executionId?: string,
+): ExecutionMetricRow {
   return {
-    execution_id: uuidv7(),
+    // Given when the id was drawn earlier (the span processor draws it when the span starts).
+    execution_id: executionId ?? uuidv7(),
     metric_version: METRIC_VERSION,
     skill_id: skillId,
     job_id: spec.jobId ?? (parent === undefined ? null : parent.jobId),
