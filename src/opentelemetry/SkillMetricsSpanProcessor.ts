@@ -10,7 +10,7 @@ import { safeReport } from "../tracking/safe-report";
 import { uuidv7 } from "../tracking/uuid-v7";
 import { EXECUTE_TOOL } from "./genai-attributes";
 import { loadOpenTelemetryApi } from "./load-api";
-import { lineageOf, type SpanLineage, tagLineage } from "./span-lineage";
+import { type SpanLineage, SpanLineageTags } from "./span-lineage";
 import { applyMapped } from "./map-columns";
 import { rowOfSpan } from "./span-to-row";
 
@@ -84,6 +84,7 @@ export class SkillMetricsSpanProcessor implements SpanProcessor {
   private readonly filter: (span: RecordableSpan) => boolean;
   private readonly skillIdOf: ((span: ReadableSpan) => string | undefined) | null;
   private readonly map: NonNullable<SkillMetricsSpanProcessorOptions["map"]> | null;
+  private readonly lineages = new SpanLineageTags();
   private stopped = false;
 
   /** @throws ConfigurationError naming a bad option. */
@@ -113,7 +114,7 @@ export class SkillMetricsSpanProcessor implements SpanProcessor {
   onStart(span: Span, parentContext: Context): void {
     if (this.stopped) return;
     try {
-      const parent = lineageOf(api.trace.getSpan(parentContext));
+      const parent = this.lineages.of(api.trace.getSpan(parentContext));
       const parentExecutionId = parent === undefined ? null : (parent.executionId ?? parent.parentExecutionId);
       const mirrored = span.attributes["skill_metrics.execution_id"];
       let lineage: SpanLineage | null = null;
@@ -125,7 +126,7 @@ export class SkillMetricsSpanProcessor implements SpanProcessor {
       } else if (parentExecutionId !== null) {
         lineage = { executionId: null, parentExecutionId };
       }
-      if (lineage !== null) tagLineage(span, lineage);
+      if (lineage !== null) this.lineages.tag(span, lineage);
     } catch (error) {
       safeReport(this.sink(), error);
     }
@@ -136,13 +137,13 @@ export class SkillMetricsSpanProcessor implements SpanProcessor {
     if (this.stopped) return;
     let sink: ExecutionSink | undefined;
     try {
-      const lineage = lineageOf(span);
+      const lineage = this.lineages.of(span);
       if (span.attributes["skill_metrics.execution_id"] !== undefined || !this.filter(span)) return;
       sink = this.sink();
       const skillId = this.skillIdFor(span);
       if (skillId === null) return;
-      const ownLineage = lineage?.executionId === null ? { executionId: uuidv7(), parentExecutionId: lineage.parentExecutionId } : lineage;
-      const row = rowOfSpan(span, skillId, ownLineage, sink);
+      // A span that matched only at its end (attributes set after the start) gets its id now.
+      const row = rowOfSpan(span, skillId, lineage, sink);
       if (this.map !== null) applyMapped(row, this.map(span), sink);
       sink.submit(row);
     } catch (error) {

@@ -8,22 +8,21 @@ export interface SpanLineage {
 }
 
 /**
- * The lineage is kept on the span object itself, under a symbol of this module: it lives exactly as long as the
- * span, needs no map, no bound and no eviction, and a child finds it on its parent span (the span of the
- * context it starts in) in one property read. A Map keyed by span id cost a third of onStart+onEnd.
+ * Keeps lineages on the span objects themselves, under a symbol of one processor: a lineage lives exactly as
+ * long as its span, with no map, no bound and no eviction, and a child finds its parent's in one property read
+ * on the span of the context it starts in. A Map keyed by span id cost a third of onStart+onEnd. One symbol
+ * per processor, so that two processors on one provider never share (and so never duplicate) an execution id.
  */
-const LINEAGE: unique symbol = Symbol("skill-metrics.spanLineage");
+export class SpanLineageTags {
+  private readonly key = Symbol("skill-metrics.spanLineage");
 
-interface Tagged {
-  [LINEAGE]?: SpanLineage;
-}
+  /** The lineage `span` was tagged with by this processor, if any (undefined for no span). */
+  of(span: object | undefined): SpanLineage | undefined {
+    return span === undefined ? undefined : (span as Record<symbol, SpanLineage | undefined>)[this.key];
+  }
 
-/** The lineage `span` was tagged with, if any (undefined for other spans and for no span). */
-export function lineageOf(span: object | undefined): SpanLineage | undefined {
-  return span === undefined ? undefined : (span as Tagged)[LINEAGE];
-}
-
-/** Tags `span` with `lineage`. */
-export function tagLineage(span: object, lineage: SpanLineage): void {
-  (span as Tagged)[LINEAGE] = lineage;
+  /** Tags `span` with `lineage`. */
+  tag(span: object, lineage: SpanLineage): void {
+    (span as Record<symbol, SpanLineage>)[this.key] = lineage;
+  }
 }

@@ -158,6 +158,19 @@ describe("SkillMetricsSpanProcessor", () => {
     expect(() => new SkillMetricsSpanProcessor({ operations: ["chat"] } as never)).toThrow(/Invalid option "operations"/);
   });
 
+  it("gives two processors on one provider ids of their own (no duplicate key), each linking its own rows", async () => {
+    tracing = startTracing([new SkillMetricsSpanProcessor({ collector: metrics }), new SkillMetricsSpanProcessor({ collector: metrics })]);
+    await replayAgentRun(tracing.tracer, AGENT_RUN.spans);
+    const rows = await storedRows();
+    expect(rows).toHaveLength(2 * AGENT_RUN.expected_tools_only.length);
+    const ids = new Set(rows.map((row) => row.execution_id));
+    expect(ids.size).toBe(rows.length);
+    const parse = rows.filter((row) => row.skill_id === "parse_html");
+    const search = new Set(rows.filter((row) => row.skill_id === "web_search").map((row) => row.execution_id));
+    expect(parse.map((row) => search.has(row.parent_execution_id))).toEqual([true, true]);
+    expect(reported).toEqual([]);
+  });
+
   it("links a child to its recorded parent even when it ends after the parent", async () => {
     tracing = startTracing([new SkillMetricsSpanProcessor({ collector: metrics })]);
     const tool = (name: string) => ({ attributes: { "gen_ai.operation.name": "execute_tool", "gen_ai.tool.name": name } });
