@@ -1,6 +1,6 @@
 import type { DataSource, DataSourceOptions } from "typeorm";
 import { ConfigurationError } from "../errors";
-import { isDataSourceLike } from "./data-source-like";
+import { type DataSourceLike, isDataSourceLike } from "./data-source-like";
 
 /**
  * The checks an application's DataSource must pass before skill-metrics uses it. Each failure is a
@@ -15,7 +15,7 @@ import { isDataSourceLike } from "./data-source-like";
  *
  * @throws ConfigurationError (code SKILL_METRICS_SYNCHRONIZE_ON).
  */
-export function checkSynchronizeOff(dataSource: DataSource | DataSourceOptions): void {
+export function checkSynchronizeOff(dataSource: DataSource | DataSourceOptions | DataSourceLike): void {
   const options = (isDataSourceLike(dataSource) ? dataSource.options : dataSource) as { synchronize?: unknown };
   if (options.synchronize === true) throw ConfigurationError.synchronizeOn();
 }
@@ -69,4 +69,10 @@ export function checkSqliteDatabaseNamed(options: DataSourceOptions): void {
       `a "${type}" DataSource needs \`database\`: the SQLite file's path, or ":memory:"`,
     );
   }
+}
+
+/** Whether an initialized DataSource lists every one of `migrations` (TypeORM holds them as instances). */
+export function listsMigrations(dataSource: DataSource, migrations: readonly (abstract new () => unknown)[]): boolean {
+  const listed = new Set<unknown>(dataSource.migrations.map((migration) => migration.constructor));
+  return migrations.every((migration) => listed.has(migration));
 }

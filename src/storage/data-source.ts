@@ -7,8 +7,8 @@ import { QueryIndexes1764374400000 } from "../../migrations/1764374400000-QueryI
 import { PagedIndexes1764460800000 } from "../../migrations/1764460800000-PagedIndexes";
 import { ConfigurationError } from "../errors";
 import { checkSupportedDataSource, type Dialect, dialectOf } from "./dialect";
-import { isDataSourceLike } from "./data-source-like";
-import { checkEntitiesRegistered, checkSchemaPresent, checkSqliteDatabaseNamed, checkSynchronizeOff } from "./data-source-checks";
+import { type DataSourceLike, isDataSourceLike } from "./data-source-like";
+import { checkEntitiesRegistered, checkSchemaPresent, checkSqliteDatabaseNamed, checkSynchronizeOff, listsMigrations } from "./data-source-checks";
 
 /** The entities of skill-metrics, for users who include them in their own DataSource. */
 export const SKILL_METRICS_ENTITIES = [ExecutionMetric, SkillProfile, ErrorCategory];
@@ -31,7 +31,7 @@ export interface DatabaseOptions {
    * (pending ones run at create()) or have had them run. Its type must be "sqlite", "better-sqlite3" or
    * "postgres". Each of these is checked at create(), with a ConfigurationError naming the fix.
    */
-  dataSource?: DataSource | DataSourceOptions;
+  dataSource?: DataSource | DataSourceOptions | DataSourceLike;
   /** How long SQLite waits for another process's write lock, in milliseconds. Default 5000. */
   busyTimeoutMillis?: number;
   /**
@@ -90,10 +90,12 @@ export function createDataSource(options: DatabaseOptions = {}): DataSource {
     checkSupportedDataSource(options.dataSource);
     checkSynchronizeOff(options.dataSource);
     if (isDataSourceLike(options.dataSource)) return options.dataSource;
-    checkSqliteDatabaseNamed(options.dataSource);
+    // Not shaped like a DataSource, so options (a DataSourceLike is always shaped like one).
+    const dataSourceOptions = options.dataSource as DataSourceOptions;
+    checkSqliteDatabaseNamed(dataSourceOptions);
     try {
       // TypeORM loads the driver package here (e.g. "better-sqlite3 package has not been found installed").
-      return new DataSource(options.dataSource);
+      return new DataSource(dataSourceOptions);
     } catch (error) {
       throw ConfigurationError.dataSourceOptions(error);
     }
@@ -341,7 +343,8 @@ export async function openDatabase(dataSource: DataSource): Promise<DataSource> 
   try {
     checkEntitiesRegistered(dataSource, SKILL_METRICS_ENTITIES);
     await migrate(dataSource, dialect);
-    await checkSchemaPresent(dataSource, SKILL_METRICS_ENTITIES);
+    // With the migrations listed they just ran, so the tables exist; without, someone else must have run them.
+    if (!listsMigrations(dataSource, SKILL_METRICS_MIGRATIONS)) await checkSchemaPresent(dataSource, SKILL_METRICS_ENTITIES);
   } catch (error) {
     if (initializedHere && dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
     throw error;

@@ -1,6 +1,6 @@
 import type { DataSource, DataSourceOptions } from "typeorm";
 import { ConfigurationError } from "../errors";
-import { isDataSourceLike } from "./data-source-like";
+import { type DataSourceLike, isDataSourceLike } from "./data-source-like";
 
 /**
  * The SQL dialects skill-metrics speaks. SQLite is the target; PostgreSQL statements are kept portable. (The
@@ -25,7 +25,7 @@ export const SUPPORTED_DATABASE_TYPES: readonly string[] = Object.keys(DIALECT_O
  * @throws ConfigurationError naming the `dataSource` option and the supported types for any other type
  * (mysql, mariadb, mssql, oracle, …): they would otherwise be sent SQLite SQL.
  */
-export function dialectOf(dataSource: DataSource | DataSourceOptions): Dialect {
+export function dialectOf(dataSource: DataSource | DataSourceOptions | DataSourceLike): Dialect {
   const type = typeOf(dataSource);
   const dialect = Object.prototype.hasOwnProperty.call(DIALECT_OF_TYPE, type) ? DIALECT_OF_TYPE[type] : undefined;
   if (dialect === undefined) throw unsupportedType(type);
@@ -38,18 +38,18 @@ export function dialectOf(dataSource: DataSource | DataSourceOptions): Dialect {
  *
  * @throws ConfigurationError naming the option and the supported types.
  */
-export function checkSupportedDataSource(dataSource: DataSource | DataSourceOptions): void {
+export function checkSupportedDataSource(dataSource: DataSource | DataSourceOptions | DataSourceLike): void {
   dialectOf(dataSource);
 }
 
 /**
  * The TypeORM `type` of a DataSource (of any copy of TypeORM, recognised by its shape) or of DataSource options.
  */
-function typeOf(dataSource: DataSource | DataSourceOptions): string {
+function typeOf(dataSource: DataSource | DataSourceOptions | DataSourceLike): string {
   const options: { type?: unknown } =
     isDataSourceLike(dataSource) || typeof (dataSource as { type?: unknown }).type !== "string"
       ? ((dataSource as { options?: { type?: unknown } }).options ?? {})
-      : dataSource;
+      : (dataSource as { type?: unknown });
   return String(options.type);
 }
 

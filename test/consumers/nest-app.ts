@@ -12,7 +12,8 @@ import { existsSync } from "node:fs";
 import { Injectable, Module, SetMetadata } from "@nestjs/common";
 import { NestFactory, Reflector } from "@nestjs/core";
 import { TypeOrmModule } from "@nestjs/typeorm";
-import { ExecutionMetricsCollector, SKILL_METRICS_ENTITIES, SKILL_METRICS_MIGRATIONS, TrackExecution } from "skill-metrics";
+import type { DataSource } from "typeorm";
+import { type CollectorOptions, ExecutionMetricsCollector, SKILL_METRICS_ENTITIES, SKILL_METRICS_MIGRATIONS, TrackExecution } from "skill-metrics";
 import { SkillMetricsModule } from "skill-metrics/nestjs";
 
 @Injectable()
@@ -29,6 +30,14 @@ class ReportService {
   async lookup(id: number): Promise<number> {
     return id * 2;
   }
+}
+
+/**
+ * Compiled, never called: the application's own DataSource — of its TypeORM 1.x, not the copy skill-metrics may
+ * have nested — type-checks as the `dataSource` option.
+ */
+export function collectorOptionsFor(dataSource: DataSource): CollectorOptions {
+  return { dataSource, environment: "typed" };
 }
 
 async function main(): Promise<void> {
