@@ -6,7 +6,10 @@
 // Usage: node bench/json-each.js
 // Measured 2026-11-30 (two runs): json_each 19 and 32 of 200,012 values off by one unit in the last place, at
 // 147,000 rows/s; bound parameters only -0 (SQLite stores an integral REAL as an integer, so -0 reads back as
-// 0 on either path), at 78,000 rows/s. json_each is ~1.9x faster and not exact: the writer binds parameters.
+// 0 on either path), at 78,000 rows/s. json_each is ~1.9x faster on this two-column table and not exact.
+// On the 38-column execution_metrics row it is slower even when made exact (each double sent as an integer pair
+// m, e and stored as m * pow(2, e)): 3,700–5,800 rows/s against 5,700–8,900 bound (one json_extract per cell,
+// synchronous=OFF to leave the disk out; measured the same day). So the writer binds parameters.
 "use strict";
 const path = require("node:path");
 const { performance } = require("node:perf_hooks");
