@@ -33,7 +33,10 @@ const TYPEORM1_PROJECT_DEPENDENCIES = {
   rxjs: "^7.8.2",
 };
 
-function run(command: string, args: string[], cwd: string, timeout = 60_000): string {
+/** Generous: `npm test` runs every suite at once on a small machine, and these spawn tsc and Node apps. */
+const APP_TIMEOUT_MILLIS = 180_000;
+
+function run(command: string, args: string[], cwd: string, timeout = APP_TIMEOUT_MILLIS): string {
   return execFileSync(command, args, { cwd, encoding: "utf8", timeout, stdio: ["ignore", "pipe", "pipe"] });
 }
 
@@ -115,7 +118,7 @@ describe("consumer projects: the packed SDK on the application's TypeORM", () =>
       expectRecordedAndReadBack(report);
       expect(sqlite(database, ROWS_SQL)).toEqual(EXPECTED_ROWS);
       expect(sqlite(database, "SELECT DISTINCT environment FROM execution_metrics")).toEqual(["consumer-better-sqlite3"]);
-    });
+    }, APP_TIMEOUT_MILLIS);
 
     describePg("(b) PostgreSQL", () => {
       it("records on the app's own TypeORM 1.x PostgreSQL DataSource; rows read back with psql", async () => {
@@ -128,7 +131,7 @@ describe("consumer projects: the packed SDK on the application's TypeORM", () =>
         } finally {
           await database.drop();
         }
-      });
+      }, APP_TIMEOUT_MILLIS);
     });
 
     it("(d) NestJS: SkillMetricsModule, @SetMetadata below and above the tracker, app.close() leaves no row unwritten and no spill file", () => {
@@ -161,7 +164,7 @@ describe("consumer projects: the packed SDK on the application's TypeORM", () =>
       expect(report).toEqual({ metadata: ["admin", "reader", "on"], page: 2, profile: 1, exported: 2, spill: false });
       expect(sqlite(database, ROWS_SQL)).toEqual(["ReportService.lookup|success|1", "report_summarize|success|301"]);
       expect(readdirSync(app).filter((file) => file.includes("spill"))).toEqual([]);
-    });
+    }, 2 * APP_TIMEOUT_MILLIS);
   });
 
   it("(c) TypeORM 0.3.31 + sqlite3: the app's own DataSource and the SDK share one TypeORM", () => {
@@ -182,5 +185,5 @@ describe("consumer projects: the packed SDK on the application's TypeORM", () =>
     expect(report.oneTypeorm).toBe(true);
     expectRecordedAndReadBack(report);
     expect(sqlite(database, ROWS_SQL)).toEqual(EXPECTED_ROWS);
-  });
+  }, APP_TIMEOUT_MILLIS);
 });
