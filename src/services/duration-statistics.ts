@@ -8,12 +8,6 @@ import { interpolate, percentilePosition, sampleStddev } from "./statistics";
 export interface DurationScope {
   readonly where: string;
   readonly params: readonly unknown[];
-  /**
-   * The scope is a short time range of one skill (`skill_id = ? AND started_at …`): its percentiles read that
-   * range of (skill_id, started_at, …) and sort it, instead of walking the skill's durations in order and skipping
-   * the rows outside the range (which reads about half of the skill's entries for a median of any range).
-   */
-  readonly sortRange?: boolean;
 }
 
 /** Count, mean, sample stddev and chosen percentiles of total_duration_ms over a scope. */
@@ -103,9 +97,7 @@ export async function durationPercentilesBatch(
         params.push(...scope.params);
         return (
           `SELECT ${i} AS t, d FROM (SELECT total_duration_ms AS d FROM execution_metrics WHERE ${finishedWhere(scope)} ` +
-          // The unary + hides the column from the planner, which then cannot order by the profile index.
-          `ORDER BY ${scope.sortRange ? "+" : ""}total_duration_ms ${term.ascending ? "ASC" : "DESC"} ` +
-          `LIMIT 2 OFFSET ${term.offset}) AS s${i}`
+          `ORDER BY total_duration_ms ${term.ascending ? "ASC" : "DESC"} LIMIT 2 OFFSET ${term.offset}) AS s${i}`
         );
       })
       .join(" UNION ALL ");

@@ -212,8 +212,8 @@ export async function computeProfileRecords(input: ProfileRecordInput): Promise<
       const median = [PROFILE_PERCENTILES.median];
       const recent = [a.skill_id, recentStart, recentEnd];
       const previous = [a.skill_id, previousStart, recentStart];
-      requests.push({ scope: { where: window, params: recent, sortRange: true }, count: totals.recent.n, ps: median });
-      requests.push({ scope: { where: window, params: previous, sortRange: true }, count: totals.previous.n, ps: median });
+      requests.push({ scope: { where: window, params: recent }, count: totals.recent.n, ps: median });
+      requests.push({ scope: { where: window, params: previous }, count: totals.previous.n, ps: median });
     }
     requestIndex.set(a.skill_id, { profile, trend });
   }
