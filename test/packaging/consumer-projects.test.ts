@@ -115,6 +115,10 @@ describe("consumer projects: the packed SDK on the application's TypeORM", () =>
       const database = join(project, "app.db");
       const report = runTypeormApp(project, "better-sqlite3", database);
       expect(report.typeorm).toBe(TYPEORM_1);
+      // typeorm is a dependency of skill-metrics (^0.3.31, for the embedded SQLite default and the CLI): beside an
+      // application's 1.x npm nests a 0.3 copy, and the application's DataSource is used through its own TypeORM.
+      expect(report.sdkTypeorm).toMatch(/^0\.3\./);
+      expect(report.oneTypeorm).toBe(false);
       expectRecordedAndReadBack(report);
       expect(sqlite(database, ROWS_SQL)).toEqual(EXPECTED_ROWS);
       expect(sqlite(database, "SELECT DISTINCT environment FROM execution_metrics")).toEqual(["consumer-better-sqlite3"]);
