@@ -98,6 +98,35 @@ describePg("ProfileService freshness on PostgreSQL", () => {
     expect(await service.getSkillProfile("s")).toBeNull();
   });
 
+  it("the statement-level triggers bump one marker per skill and statement; running rows bump none", async () => {
+    const markers = async () =>
+      Object.fromEntries(
+        ((await twins.pg.query(`SELECT skill_id, version, profiled_version FROM skill_changes ORDER BY skill_id COLLATE "C"`)) as {
+          skill_id: string;
+          version: string;
+          profiled_version: string | null;
+        }[]).map((r) => [r.skill_id, [Number(r.version), r.profiled_version === null ? null : Number(r.profiled_version)]]),
+      );
+    await seed(twins.pg, [finished("a", T0, 1), finished("a", at(T0, 1), 2), finished("b", T0, 3), { skill_id: "r", started_at: T0, status: "running" }]);
+    expect(await markers()).toEqual({ a: [1, null], b: [1, null] });
+    const service = new ProfileService(twins.pg);
+    const fresh = await service.getSkillProfiles();
+    expect(await markers()).toEqual({ a: [1, 1], b: [1, 1] });
+    // Nothing stale: answered from skill_profiles and skill_changes alone, the executions hidden under another name.
+    await twins.pg.query(`ALTER TABLE execution_metrics RENAME TO execution_metrics_hidden`);
+    try {
+      expect(await service.getSkillProfiles()).toEqual(fresh);
+    } finally {
+      await twins.pg.query(`ALTER TABLE execution_metrics_hidden RENAME TO execution_metrics`);
+    }
+    await twins.pg.query(`UPDATE execution_metrics SET skill_id = 'c' WHERE skill_id = 'b'`);
+    await twins.pg.query(`UPDATE execution_metrics SET notes = 'x' WHERE status = 'running'`);
+    await twins.pg.query(`DELETE FROM execution_metrics WHERE skill_id = 'a'`);
+    expect(await markers()).toEqual({ a: [2, 1], b: [2, 1], c: [1, null] });
+    expect((await service.getSkillProfiles()).map((p) => [p.skillId, p.totalExecutions])).toEqual([["c", 1]]);
+    expect(await markers()).toEqual({ a: [2, 2], b: [2, 2], c: [1, 1] });
+  });
+
   it("lists profiles in byte order of skill_id like SQLite, although the en_US collation orders text otherwise", async () => {
     const ids = ["ab", "a-b", "aa", "B", "a_z", "Ab", "é", "z"];
     await twins.insert(ids.map((id, i) => validateMetricRecord(finished(id, at(T0, i), 5), { generateId: true })));
