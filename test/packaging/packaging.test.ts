@@ -270,7 +270,7 @@ describe("packaging", () => {
     const app = join(dir, "app");
     expect(existsSync(join(app, "node_modules/skill-metrics/dist/src/opentelemetry/index.js"))).toBe(true);
     writeFileSync(join(app, "agent.ts"), OTEL_APP);
-    // Subpath exports are read by the node16/bundler resolutions (the classic "node" one ignores "exports").
+    // The subpath's types through "exports" (node16/nodenext/bundler resolutions)...
     writeFileSync(
       join(app, "tsconfig.otel.json"),
       JSON.stringify({
@@ -279,6 +279,15 @@ describe("packaging", () => {
       }),
     );
     run(process.execPath, [join(REPO, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.otel.json"], app);
+    // ...and the classic "node" resolution finds them through package.json "typesVersions".
+    writeFileSync(
+      join(app, "tsconfig.otel-classic.json"),
+      JSON.stringify({
+        compilerOptions: { target: "ES2022", module: "commonjs", moduleResolution: "node", strict: true, experimentalDecorators: false, types: ["node"], noEmit: true, skipLibCheck: true },
+        files: ["agent.ts"],
+      }),
+    );
+    run(process.execPath, [join(REPO, "node_modules/typescript/bin/tsc"), "-p", "tsconfig.otel-classic.json"], app);
     const database = join(app, "otel.db");
     const spans = JSON.parse(run(process.execPath, ["out/agent.js", database], app)) as {
       name: string;
