@@ -11,12 +11,17 @@ import {
   computeProfileRecords,
   categoriesAndWindows,
   profileScope,
+  retrendRecords,
+  scopeOfSkills,
 } from "./profile-computation";
 import { type ChangeMarker, isProfiled, markProfiled, readChangeMarkers, sameVersions } from "./profile-freshness";
 import { type ProfileServiceOptions, resolveProfileOptions } from "./profile-options";
-import { type ProfileRecord, writeProfileRecords } from "./profile-table";
+import { type ProfileRecord, readProfileRecords, writeProfileRecords } from "./profile-table";
 
 export type { ProfileServiceOptions } from "./profile-options";
+
+/** Most changed skills a refresh lists in its aggregate pass (an IN list); beyond, it recomputes every skill. */
+const MAX_LISTED_SKILLS = 500;
 
 /**
  * Computes SkillProfiles into the materialized `skill_profiles` table and reads them back.
@@ -51,7 +56,9 @@ export type { ProfileServiceOptions } from "./profile-options";
  * as of calculated_at: time passing alone does not make a profile stale.
  *
  * Scale: the aggregates are one GROUP BY pass over the covering profile index; the stddev pass and percentiles
- * are index range scans per skill; no execution row is loaded into JS.
+ * are index range scans per skill; no execution row is loaded into JS. A refresh recomputes the whole-history
+ * figures of the skills whose executions changed since their stored profile only (their change markers tell);
+ * the others keep theirs, computed from the very same rows, and get new trends and calculated_at.
  *
  * Files: profile-options.ts (options, defaults), profile-computation.ts (the read passes and the computed
  * records), profile-table.ts (the skill_profiles columns and their upsert); this class orchestrates them.
@@ -139,6 +146,15 @@ export class ProfileService {
       // Read before the executions: on a snapshot that is not consistent, a write landing in between then leaves
       // the marker behind the profile (recomputed once more later), never ahead of it (stale taken as current).
       const markers = await readChangeMarkers(query, skillId);
+      // Skills whose executions did not change since their stored profile keep its whole-history figures; the
+      // aggregate pass reads the others only (every skill when more than MAX_LISTED_SKILLS changed).
+      let unchanged = (await readProfileRecords(query, skillId)).filter((r) => isProfiled(markers.get(r.skill_id)));
+      const kept = new Set(unchanged.map((r) => r.skill_id));
+      const changed = [...markers.keys()].filter((id) => !kept.has(id));
+      if (changed.length > MAX_LISTED_SKILLS) unchanged = [];
+      const aggregateScope =
+        unchanged.length === 0 ? scope : changed.length === 0 ? null : scopeOfSkills(scope, changed);
+      const aggregatesOf = (q: Query) => (aggregateScope ? aggregatePass(q, aggregateScope) : Promise.resolve([]));
       let aggregates: AggregateRow[];
       let others: CategoriesAndWindows;
       if (first.consistent) {
@@ -146,7 +162,7 @@ export class ProfileService {
         const secondQuery = snapshotQuery(second, this.dialect);
         let secondMarkers: Map<string, ChangeMarker> | undefined;
         [aggregates, others] = await Promise.all([
-          aggregatePass(query, scope),
+          aggregatesOf(query),
           readChangeMarkers(secondQuery, skillId).then(async (read) => {
             secondMarkers = read;
             return categoriesAndWindows(secondQuery, scope);
@@ -154,7 +170,7 @@ export class ProfileService {
         ]);
         if (!sameVersions(markers, secondMarkers!)) others = await categoriesAndWindows(query, scope);
       } else {
-        aggregates = await aggregatePass(query, scope);
+        aggregates = await aggregatesOf(query);
         others = await categoriesAndWindows(query, scope);
       }
       const records = await computeProfileRecords({
@@ -166,6 +182,7 @@ export class ProfileService {
         windows: others.windows,
         trendSettings: this.options,
       });
+      records.push(...(await retrendRecords(query, now, scope, unchanged, others.windows, this.options)));
       return { records, markers };
     } finally {
       await second?.close();

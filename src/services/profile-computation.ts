@@ -33,6 +33,11 @@ export interface ProfileScope {
   readonly windows: TrendWindowBounds;
 }
 
+/** The same windows as `scope`, restricted to `skills` (bound as an IN list). */
+export function scopeOfSkills(scope: ProfileScope, skills: readonly string[]): ProfileScope {
+  return { ...scope, skillWhere: ` AND skill_id IN (${skills.map(() => "?").join(", ")})`, skillParams: skills };
+}
+
 /** The scope of a refresh at `now` of `skillId` (every skill when undefined) with windows of `windowMillis`. */
 export function profileScope(now: Date, windowMillis: number, skillId?: string): ProfileScope {
   return {
@@ -259,6 +264,50 @@ export async function computeProfileRecords(input: ProfileRecordInput): Promise<
       mean_output_size_bytes: toNumberOrNull(a.mean_output_size),
       total_feedback_responses: toNumber(a.feedback ?? 0),
       mean_user_satisfaction: toNumberOrNull(a.mean_satisfaction),
+      getting_faster: trends?.gettingFaster ?? null,
+      getting_cheaper: trends?.gettingCheaper ?? null,
+      success_rate_trend: trends?.successRateTrend ?? null,
+    };
+  });
+}
+
+/**
+ * The records of skills whose executions did not change since their stored profile (see profile-freshness.ts):
+ * every whole-history figure is kept as stored (computed from these very rows), and only what depends on the
+ * time of the refresh is recomputed: calculated_at and the three trends, from this refresh's windows (their
+ * medians are one ordered index scan each, batched as in computeProfileRecords).
+ */
+export async function retrendRecords(
+  query: Query,
+  now: Date,
+  scope: ProfileScope,
+  stored: readonly ProfileRecord[],
+  windows: ReadonlyMap<string, SkillWindows>,
+  trendSettings: TrendSettings,
+): Promise<ProfileRecord[]> {
+  const { previousStart, recentStart, recentEnd } = scope.windows;
+  const window = "skill_id = ? AND started_at >= ? AND started_at < ?";
+  const requests: PercentileRequest[] = [];
+  const requestOf = new Map<string, number>();
+  for (const record of stored) {
+    const totals = windows.get(record.skill_id);
+    if (!totals || !hasTrendSample(totals, trendSettings)) continue;
+    requestOf.set(record.skill_id, requests.length);
+    const median = [PROFILE_PERCENTILES.median];
+    requests.push({ scope: { where: window, params: [record.skill_id, recentStart, recentEnd] }, count: totals.recent.n, ps: median });
+    requests.push({ scope: { where: window, params: [record.skill_id, previousStart, recentStart] }, count: totals.previous.n, ps: median });
+  }
+  const medians = await durationPercentilesBatch(query, requests);
+  return stored.map((record): ProfileRecord => {
+    const at = requestOf.get(record.skill_id);
+    const totals = windows.get(record.skill_id);
+    const trends =
+      at === undefined || !totals
+        ? null
+        : trendsOf(totals, medians[at][0] as number, medians[at + 1][0] as number, trendSettings);
+    return {
+      ...record,
+      calculated_at: now.toISOString(),
       getting_faster: trends?.gettingFaster ?? null,
       getting_cheaper: trends?.gettingCheaper ?? null,
       success_rate_trend: trends?.successRateTrend ?? null,

@@ -124,6 +124,32 @@ export async function writeProfileRecords(
   }
 }
 
+/**
+ * The stored rows of skill_profiles (of `skillId` alone when given) as records, read through `query` (a read
+ * snapshot's, so that they match the change markers read there).
+ */
+export async function readProfileRecords(query: Query, skillId?: string): Promise<ProfileRecord[]> {
+  const rows = await query<Record<string, unknown>>(
+    `SELECT ${PROFILE_COLUMNS.map((c) => `"${c}"`).join(", ")} FROM skill_profiles` +
+      (skillId === undefined ? "" : ` WHERE skill_id = ?`),
+    skillId === undefined ? [] : [skillId],
+  );
+  const flag = (value: unknown) => (value === null || value === undefined ? null : Boolean(Number(value)));
+  const number = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+  return rows.map((row) => {
+    const record: Record<string, unknown> = {};
+    for (const column of PROFILE_COLUMNS) {
+      const value = row[column];
+      if (column === "failure_categories") record[column] = JSON.parse(String(value));
+      else if (column === "getting_faster" || column === "getting_cheaper") record[column] = flag(value);
+      else if (column === "skill_id" || column === "calculated_at" || column === "last_execution_at" || column === "success_rate_trend") {
+        record[column] = value ?? null;
+      } else record[column] = number(value);
+    }
+    return record as unknown as ProfileRecord;
+  });
+}
+
 /** Deletes the stored profile of `skillId`. */
 export async function deleteProfileRow(query: Query, skillId: string): Promise<void> {
   await query(`DELETE FROM skill_profiles WHERE skill_id = ?`, [skillId]);

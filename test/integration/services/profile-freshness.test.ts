@@ -112,3 +112,61 @@ describe("per-skill change markers (skill_changes): O(skills) freshness", () => 
     }
   });
 });
+
+describe("refresh of skills whose executions did not change: stored whole-history figures, new trends", () => {
+  const WEEK = 7 * DAY;
+  /** 40 executions a week over four weeks before NOW; durations fall week after week, failures rise. */
+  function history(skill: string): Record<string, unknown>[] {
+    return Array.from({ length: 160 }, (_, i) => {
+      const week = Math.floor(i / 40);
+      return finished(skill, at(NOW, -(4 - week) * WEEK + (i % 40) * 3600_000), 400 - week * 80 + (i % 7), {
+        status: i % 40 < week * 8 ? "failure" : "success",
+        api_calls_cost_usd: 0.01 * (4 - week) + (i % 3) * 0.001,
+        correctness_score: (i % 10) / 10,
+      });
+    });
+  }
+
+  it("equals a full recomputation at every later clock, field for field", async () => {
+    const dataSource = await openDatabase(createDataSource({ database: ":memory:" }));
+    try {
+      await seed(dataSource, [...history("a"), ...history("b").slice(0, 90)]);
+      let clock = new Date(at(NOW, -2 * WEEK));
+      const service = new ProfileService(dataSource, { clock: () => clock });
+      await service.refresh();
+      for (const advance of [WEEK, 2 * WEEK, 3 * WEEK]) {
+        clock = new Date(at(NOW, -2 * WEEK + advance));
+        const kept = await service.refresh();
+        // Forget every profiled version: the same refresh now recomputes everything from the executions.
+        await dataSource.query("UPDATE skill_changes SET profiled_version = NULL");
+        const recomputed = await service.refresh();
+        expect(kept).toEqual(recomputed);
+        expect(kept.every((p) => p.calculatedAt.getTime() === clock.getTime())).toBe(true);
+      }
+      // The trends did move with the clock while the executions stayed the same.
+      clock = new Date(NOW);
+      const [a] = await service.refresh("a");
+      expect(a.gettingFaster).toBe(true);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it("recomputes a changed skill from its executions while the unchanged one keeps its stored row", async () => {
+    const dataSource = await openDatabase(createDataSource({ database: ":memory:" }));
+    try {
+      await seed(dataSource, [...history("a"), ...history("b")]);
+      const service = new ProfileService(dataSource, { clock: () => new Date(NOW) });
+      await service.refresh();
+      await dataSource.query("UPDATE skill_profiles SET mean_correctness_score = 42 WHERE skill_id = 'a'");
+      await seed(dataSource, [finished("b", at(NOW, -DAY), 1000)]);
+      const [a, b] = await service.refresh();
+      // "a" did not change: its stored figures are kept (the planted 42 proves the row was reused, not recomputed).
+      expect(a.meanCorrectnessScore).toBe(42);
+      expect(b.totalExecutions).toBe(161);
+      expect(b.maxDurationMs).toBe(1000);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+});
