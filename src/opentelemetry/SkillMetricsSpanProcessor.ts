@@ -80,6 +80,7 @@ function isToolCall(span: RecordableSpan): boolean {
  * const provider = new BasicTracerProvider({ spanProcessors: [new SkillMetricsSpanProcessor({ collector: metrics }), exporting] });
  */
 export class SkillMetricsSpanProcessor implements SpanProcessor {
+  private readonly collector: ExecutionMetricsCollector | null;
   private readonly collectorSink: ExecutionSink | null;
   private readonly filter: (span: RecordableSpan) => boolean;
   private readonly skillIdOf: ((span: ReadableSpan) => string | undefined) | null;
@@ -100,6 +101,7 @@ export class SkillMetricsSpanProcessor implements SpanProcessor {
     if (collector !== undefined && (collector === null || typeof collector !== "object" || collector[COLLECTOR_SINK] === undefined)) {
       throw ConfigurationError.invalidOption("collector", "must be an ExecutionMetricsCollector of this package");
     }
+    this.collector = options.collector ?? null;
     this.collectorSink = collector === undefined ? null : collector[COLLECTOR_SINK]!;
     this.filter = options.filter ?? isToolCall;
     this.skillIdOf = options.skillId ?? null;
@@ -151,9 +153,21 @@ export class SkillMetricsSpanProcessor implements SpanProcessor {
     }
   }
 
-  /** Nothing is buffered here: rows are in the collector's queue (`collector.flush()` writes them). */
+  /**
+   * Nothing is buffered here; with a `collector` given, resolves when the rows of the spans ended so far are
+   * committed (`collector.flush()`), so that `provider.forceFlush()` means the same for metrics as for traces.
+   * Never rejects: a flush failure goes to the collector's onError.
+   */
   forceFlush(): Promise<void> {
-    return Promise.resolve();
+    if (this.collector === null) return Promise.resolve();
+    const sink = this.collectorSink!;
+    try {
+      return this.collector.flush().catch((error: unknown) => safeReport(sink, error));
+    } catch (error) {
+      // flush() throws after the collector was shut down: nothing of ours is left to write.
+      safeReport(sink, error);
+      return Promise.resolve();
+    }
   }
 
   /** Stops recording; the collector itself is shut down by its owner. */

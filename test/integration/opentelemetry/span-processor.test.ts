@@ -76,6 +76,10 @@ describe("SkillMetricsSpanProcessor", () => {
   it("records every execute_tool span of an agent run: skill ids, statuses, categories, tokens, model, timing, parentage", async () => {
     tracing = startTracing([new SkillMetricsSpanProcessor({ collector: metrics })]);
     await replayAgentRun(tracing.tracer, AGENT_RUN.spans);
+    // provider.forceFlush() alone commits the rows (the processor's forceFlush flushes its collector).
+    await tracing.provider.forceFlush();
+    const [{ n }] = await metrics.dataSource.query("SELECT count(*) AS n FROM execution_metrics");
+    expect(n).toBe(AGENT_RUN.expected_tools_only.length);
     const rows = await storedRows();
     expect(rows).toHaveLength(AGENT_RUN.expected_tools_only.length);
     expectRows(rows, AGENT_RUN.expected_tools_only);
