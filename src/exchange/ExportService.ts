@@ -1,6 +1,7 @@
 import type { DataSource } from "typeorm";
 import { ConfigurationError, SkillMetricsError, StorageError } from "../errors";
 import { CSV_HEADER, encodeCsvRow } from "./csv-encoding";
+import { assertNotDatabaseFile } from "./database-destination-guard";
 import { type DestinationWriter, type ExportDestination, openDestination } from "./export-destination";
 import { encodeJsonRow } from "./json-encoding";
 import { type LineRenderer, readRenderedPages } from "./metric-pages";
@@ -143,6 +144,12 @@ export class ExportService {
   }
 
   private async open(destination: ExportDestination, options: Pick<ExportOptions, "end">): Promise<DestinationWriter> {
+    // Writing onto the SQLite file being read (or its -wal, -shm, -journal) would destroy it: refused first.
+    const database = this.dataSource.options.database;
+    const sqlite = this.dataSource.options.type === "sqlite" || this.dataSource.options.type === "better-sqlite3";
+    if (typeof destination === "string" && sqlite && typeof database === "string" && database !== ":memory:" && database !== "") {
+      await assertNotDatabaseFile(destination, database);
+    }
     try {
       return await openDestination(destination, { end: options.end });
     } catch (error) {

@@ -7,6 +7,7 @@ import { ExecutionContext } from "./ExecutionContext";
 import { callTracked } from "./settle-result";
 import { carryMetadata } from "./carry-metadata";
 import { checkSkillId, resolveTrackOptions, type TrackingSpec, type TrackOptions } from "./tracking-options";
+import { toDefaultSkillId } from "./default-skill-id";
 
 /**
  * The type of what `TrackExecution(...)` returns: one decorator with both call shapes, so that it compiles
@@ -109,7 +110,7 @@ function decorateLegacy(target: unknown, key: unknown, descriptor: unknown, spec
   const isStatic = typeof target === "function";
   const owner = isStatic ? (target as { name?: string }) : ((target as { constructor?: { name?: string } }).constructor ?? {});
   const binding: MethodBinding = {
-    skillId: skillId ?? `${classNameOf(owner)}.${describeKey(key)}`,
+    skillId: skillId ?? toDefaultSkillId(classNameOf(owner), describeKey(key)),
     methodName: describeKey(key),
     key: key as string | symbol,
     isStatic,
@@ -150,7 +151,8 @@ function createTrackedMethod(fn: AnyFunction, spec: TrackingSpec, binding: Metho
  */
 function defaultSkillId(binding: MethodBinding, self: unknown): string {
   if (self === null || self === undefined || (typeof self !== "object" && typeof self !== "function")) {
-    return binding.methodName; // called without a receiver: not cached, a later call may know the class
+    // Called without a receiver: not cached, a later call may know the class.
+    return toDefaultSkillId("", binding.methodName).slice(1);
   }
   let className: string | undefined;
   if (!binding.isPrivate) {
@@ -162,8 +164,7 @@ function defaultSkillId(binding: MethodBinding, self: unknown): string {
     }
   }
   className ??= classNameOf(binding.isStatic ? self : (self as { constructor?: unknown }).constructor);
-  const skillId = `${className}.${binding.methodName}`;
-  binding.skillId = skillId.length <= 255 ? skillId : skillId.slice(0, 255);
+  binding.skillId = toDefaultSkillId(className, binding.methodName);
   return binding.skillId;
 }
 

@@ -79,16 +79,17 @@ export function validateMetricRecord(plain: unknown, options: ValidateRecordOpti
   if (issues.length > 0) throw new MetricValidationError(issues);
 
   // Timestamps by the one strict reading (model/iso-instant.ts), Date objects included: a Date past year 9999
-  // UTC would be stored as "+010000-…" text, which breaks the time order of the column.
+  // UTC would be stored as "+010000-…" text, which breaks the time order of the column. These issues replace
+  // class-validator's for the same field below, whose "must be a Date instance" says less.
+  const timestampIssues: ValidationIssue[] = [];
   for (const column of TIMESTAMP_COLUMNS) {
     const value = input[column];
     if (value === null || value === undefined) continue;
     if ((typeof value === "string" || value instanceof Date) && toStoredInstant(value) === null) {
       const shown = value instanceof Date ? (Number.isNaN(value.getTime()) ? "Invalid Date" : `Date ${value.getTime()} ms`) : `"${value}"`;
-      issues.push({ field: column, value, rule: "isoInstant", message: `must be ${ISO_INSTANT_RULE}, got ${shown}` });
+      timestampIssues.push({ field: column, value, rule: "isoInstant", message: `must be ${ISO_INSTANT_RULE}, got ${shown}` });
     }
   }
-  if (issues.length > 0) throw new MetricValidationError(issues);
 
   if ((input.execution_id === undefined || input.execution_id === null) && options.generateId) {
     input.execution_id = uuidv7();
@@ -103,7 +104,11 @@ export function validateMetricRecord(plain: unknown, options: ValidateRecordOpti
   }
 
   const entity = plainToInstance(ExecutionMetric, input);
-  for (const error of validateSync(entity, { forbidUnknownValues: false })) issues.push(...toIssues(error));
+  const badTimestamps = new Set(timestampIssues.map((issue) => issue.field));
+  for (const error of validateSync(entity, { forbidUnknownValues: false })) {
+    issues.push(...toIssues(error).filter((issue) => !badTimestamps.has(issue.field)));
+  }
+  issues.push(...timestampIssues);
   if (issues.length === 0) issues.push(...lifecycleIssues(entity));
   if (issues.length > 0) throw new MetricValidationError(issues);
   return entityToRow(entity);
@@ -115,6 +120,8 @@ export function entityToRow(entity: ExecutionMetric): ExecutionMetricRow {
   for (const column of EXECUTION_METRIC_COLUMNS) {
     const value = (entity as unknown as Record<string, unknown>)[column.property];
     if (column.kind === "timestamp") row[column.name] = value instanceof Date ? value.toISOString() : (value ?? null);
+    // -0 is normalised to 0 on purpose: SQLite and PostgreSQL store them alike, so it could not round-trip.
+    else if (value === 0) row[column.name] = 0;
     else row[column.name] = value ?? DEFAULTS[column.name] ?? null;
   }
   return row as unknown as ExecutionMetricRow;

@@ -46,7 +46,18 @@ export async function importCommand(context: CliContext): Promise<number> {
         context.out.write(formatTable(["line", "field", "rule", "reason"], rows, new Set([0])));
         if (report.invalid.length > LISTED) context.out.write(`… and ${report.invalid.length - LISTED} more (use --json for all).\n`);
       }
+      if (report.ignoredColumns.length > 0) {
+        context.out.write(`Ignored columns that are not execution_metrics columns: ${report.ignoredColumns.join(", ")} (--strict refuses them).\n`);
+      }
     }
-    return report.invalidRecords > 0 ? 2 : 0;
+    if (report.stopped) {
+      const committed =
+        report.stopped.lastRecordLine > 0 ? `the valid records up to line ${report.stopped.lastRecordLine} are committed` : "no record was committed";
+      context.err.write(
+        `skill-metrics: import stopped at line ${report.stopped.line}: ${report.stopped.message}; ${committed}. ` +
+          `Repair the file and import it again: committed records are skipped.\n`,
+      );
+    }
+    return report.invalidRecords > 0 || report.stopped ? 2 : 0;
   });
 }

@@ -15,6 +15,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as sqlite3 from "sqlite3";
+import { CSV_HEADER, encodeCsvRow } from "../../../src/exchange/csv-encoding";
 
 /**
  * The CLI on hostile paths and input (issue 16), one row per case: the exact exit code, the first line of
@@ -27,6 +28,22 @@ const { makeRow } = require("../../fixtures-scripts/make-row") as { makeRow: (in
 
 /** Rows of the seeded database: two skills, all finished. */
 const SEEDED = 12;
+
+/** A valid record for import files, run 17 (ids distinct from the seeded rows). */
+const rec = (i: number) => makeRow(i, 17, { skill_id: "imported" });
+const csvOf = (rows: object[]) => CSV_HEADER + rows.map((r) => encodeCsvRow(r, true)).join("");
+const ndjsonOf = (rows: object[]) => rows.map((r) => JSON.stringify(r)).join("\n") + "\n";
+const jsonOf = (rows: object[]) => "[\n" + rows.map((r) => JSON.stringify(r)).join(",\n") + "\n]\n";
+
+/** After an import into i.db: its rows, and nothing beside it but the input files. */
+function imported(rows: number, inputs: string[]): Case["after"] {
+  return async (dir, _run, seeded) => {
+    expect(existsSync(join(dir, "i.db"))).toBe(true);
+    expect(await countRows(join(dir, "i.db"))).toBe(rows);
+    await databaseIntact(dir, seeded);
+    onlyFiles(dir, ["m.db", "i.db", ...inputs]);
+  };
+}
 
 interface Run {
   code: number | null;
@@ -91,6 +108,16 @@ function isFifo(file: string): boolean {
 function drainFifo(fifo: string, out: string): Promise<void> {
   const cat: ChildProcess = spawn("sh", ["-c", 'cat "$0" > "$1"', fifo, out], { stdio: "ignore" });
   return new Promise((resolve) => cat.on("close", () => resolve()));
+}
+
+/**
+ * A private twin of /dev/full (character device 1,7: every write fails with ENOSPC) in the case's directory:
+ * a build that still replaced its destination by rename would then destroy this node, never the system's
+ * /dev/full. Needs root (mknod), as `npm test` runs in CI.
+ */
+function makeFullDevice(dir: string): void {
+  const made = spawnSync("mknod", ["-m", "666", join(dir, "full"), "c", "1", "7"], { encoding: "utf8" });
+  if (made.status !== 0) throw new Error(`mknod of a full device failed (root needed): ${made.stderr}`);
 }
 
 interface Case {
@@ -215,21 +242,27 @@ const CASES: Case[] = [
     },
   },
   {
-    name: "--out /dev/full (ENOSPC) is exit 2 with the path and the cause",
-    args: ["export", "--db", "m.db", "--out", "/dev/full"],
+    name: "--out onto a full device (ENOSPC) is exit 2 with the path and the cause; the device stays a device",
+    setup: makeFullDevice,
+    args: ["export", "--db", "m.db", "--out", "full"],
     code: 2,
-    stderr: "skill-metrics: Writing /dev/full failed: ENOSPC: no space left on device, write",
+    stderr: "skill-metrics: Writing full failed: ENOSPC: no space left on device, write",
     after: async (dir, _run, seeded) => {
-      expect(lstatSync("/dev/full").isCharacterDevice()).toBe(true);
+      expect(lstatSync(join(dir, "full")).isCharacterDevice()).toBe(true);
       await databaseIntact(dir, seeded);
+      onlyFiles(dir, ["m.db", "full"]);
     },
   },
   {
-    name: "report --out /dev/full fails too",
-    args: ["report", "--db", "m.db", "--out", "/dev/full"],
+    name: "report onto a full device fails too",
+    setup: makeFullDevice,
+    args: ["report", "--db", "m.db", "--out", "full"],
     code: 2,
-    stderr: "skill-metrics: Writing /dev/full failed: ENOSPC: no space left on device, write",
-    after: (dir) => onlyFiles(dir, ["m.db"]),
+    stderr: "skill-metrics: Writing full failed: ENOSPC: no space left on device, write",
+    after: (dir) => {
+      expect(lstatSync(join(dir, "full")).isCharacterDevice()).toBe(true);
+      onlyFiles(dir, ["m.db", "full"]);
+    },
   },
   {
     name: "--out onto a FIFO writes through it; the FIFO stays a FIFO",
@@ -388,6 +421,150 @@ const CASES: Case[] = [
     after: (_dir, run) => expect(run.stdout.trimEnd().split("\n")).toHaveLength(6),
   },
 
+  // ── import: header, strict JSON, UTF-8, sizes, syntax errors (CSV, JSON, NDJSON) ──────────────────────────
+  ...[false, true].map(
+    (strict): Case => ({
+      name: `CSV with a duplicate header column is refused whole${strict ? " (strict)" : ""}`,
+      setup: (dir) => writeFileSync(join(dir, "dup.csv"), CSV_HEADER.replace(",job_id,", ",skill_id,") + encodeCsvRow(rec(1), true)),
+      args: ["import", "dup.csv", "--db", "i.db", ...(strict ? ["--strict"] : [])],
+      code: 2,
+      stderr: /^skill-metrics: Invalid CSV header: field "skill_id" = "skill_id" breaks rule "duplicateColumn": appears 2 times in the header \(columns 3, 4\)$/,
+      after: imported(0, ["dup.csv"]),
+    }),
+  ),
+  {
+    name: "CSV with an unknown column, non-strict: imported without it, the column reported",
+    setup: (dir) => writeFileSync(join(dir, "extra.csv"), csvOf([rec(1), rec(2)]).replace(/\r\n/g, ",x\r\n").replace(/,x\r\n/, ",bogus\r\n")),
+    args: ["import", "extra.csv", "--db", "i.db"],
+    code: 0,
+    stderr: "",
+    after: async (dir, run, seeded) => {
+      expect(run.stdout).toContain("Imported 2, skipped 0 (already present), invalid 0.");
+      expect(run.stdout).toContain("Ignored columns that are not execution_metrics columns: bogus (--strict refuses them).");
+      await imported(2, ["extra.csv"])(dir, run, seeded);
+    },
+  },
+  {
+    name: "CSV with an unknown column, strict: refused, nothing written",
+    setup: (dir) => writeFileSync(join(dir, "extra.csv"), csvOf([rec(1)]).replace(/\r\n/g, ",x\r\n").replace(/,x\r\n/, ",bogus\r\n")),
+    args: ["import", "extra.csv", "--db", "i.db", "--strict"],
+    code: 2,
+    stderr: /^skill-metrics: Invalid CSV header on line 1 \(strict import: nothing was written\): field "bogus" .*"unknownColumn"/,
+    after: imported(0, ["extra.csv"]),
+  },
+  {
+    name: "JSON with a trailing comma, non-strict: stops there, the records before it committed",
+    setup: (dir) => writeFileSync(join(dir, "trail.json"), jsonOf([rec(1), rec(2)]).replace("\n]", ",\n]")),
+    args: ["import", "trail.json", "--db", "i.db"],
+    code: 2,
+    stderr:
+      'skill-metrics: import stopped at line 4: JSON line 4 column 1: a trailing comma before "]"; the valid records up to line 3 are committed. Repair the file and import it again: committed records are skipped.',
+    after: imported(2, ["trail.json"]),
+  },
+  {
+    name: "JSON with a trailing comma, strict: refused, nothing written",
+    setup: (dir) => writeFileSync(join(dir, "trail.json"), jsonOf([rec(1), rec(2)]).replace("\n]", ",\n]")),
+    args: ["import", "trail.json", "--db", "i.db", "--strict"],
+    code: 2,
+    stderr: /^skill-metrics: Invalid JSON file \(strict import: nothing was written\): .*"syntax": JSON line 4 column 1: a trailing comma before "\]"$/,
+    after: imported(0, ["trail.json"]),
+  },
+  {
+    name: "JSON with a comment between elements: a syntax error at its line and column",
+    setup: (dir) => writeFileSync(join(dir, "comment.json"), jsonOf([rec(1), rec(2)]).replace(",\n{", ",\n  /* two */ {")),
+    args: ["import", "comment.json", "--db", "i.db"],
+    code: 2,
+    stderr: /^skill-metrics: import stopped at line 3: JSON line 3 column 3: comments are not JSON; the valid records up to line 2 are committed\./,
+    after: imported(1, ["comment.json"]),
+  },
+  {
+    name: "JSON with a comment inside a record: that record refused at its line and column",
+    setup: (dir) => writeFileSync(join(dir, "inner.json"), jsonOf([rec(1), rec(2)]).replace(',"metric_version"', ' /* c */,"metric_version"')),
+    args: ["import", "inner.json", "--db", "i.db", "--json"],
+    code: 2,
+    stderr: "",
+    after: async (dir, run, seeded) => {
+      const report = JSON.parse(run.stdout) as { imported: number; invalid: { line: number; rule: string; message: string }[] };
+      expect(report.imported).toBe(1);
+      expect(report.invalid).toEqual([expect.objectContaining({ line: 2, rule: "json" })]);
+      expect(report.invalid[0].message).toMatch(/^is not valid JSON \(line 2 column 56\): /);
+      await imported(1, ["inner.json"])(dir, run, seeded);
+    },
+  },
+  {
+    name: "NDJSON with an invalid UTF-8 byte: stops with its byte offset and line",
+    setup: (dir) => {
+      const text = ndjsonOf([rec(1), rec(2)]);
+      const bytes = Buffer.from(text, "utf8");
+      const at = text.indexOf("imported", text.indexOf("\n")); // the second line's skill_id
+      bytes[at] = 0xff;
+      writeFileSync(join(dir, "bad.ndjson"), bytes);
+    },
+    args: ["import", "bad.ndjson", "--db", "i.db"],
+    code: 2,
+    stderr: /^skill-metrics: import stopped at line 2: invalid UTF-8 at byte offset \d+ \(line 2\): byte 0xff does not start or continue a UTF-8 character; the valid records up to line 1 are committed\./,
+    after: imported(1, ["bad.ndjson"]),
+  },
+  {
+    name: "CSV whose last UTF-8 character is cut at the end of the file",
+    setup: (dir) => writeFileSync(join(dir, "cut.csv"), Buffer.concat([Buffer.from(csvOf([rec(1)]).replace(/\r\n$/, ",")), Buffer.from([0xe2, 0x82])])),
+    args: ["import", "cut.csv", "--db", "i.db", "--strict"],
+    code: 2,
+    stderr: /^skill-metrics: Invalid CSV file \(strict import: nothing was written\): .*invalid UTF-8 at byte offset \d+ \(line 2\): the file ends inside a 3-byte UTF-8 character$/,
+    after: imported(0, ["cut.csv"]),
+  },
+  {
+    name: "JSON with invalid UTF-8, strict: refused, nothing written",
+    setup: (dir) => writeFileSync(join(dir, "bad.json"), Buffer.concat([Buffer.from(jsonOf([rec(1)]).slice(0, 30)), Buffer.from([0xc0, 0xaf]), Buffer.from(jsonOf([rec(1)]).slice(30))])),
+    args: ["import", "bad.json", "--db", "i.db", "--strict"],
+    code: 2,
+    stderr: /^skill-metrics: Invalid JSON file .*invalid UTF-8 at byte offset 30 \(line 2\): byte 0xc0/,
+    after: imported(0, ["bad.json"]),
+  },
+  {
+    name: "CSV syntax error after 1,500 valid rows, non-strict: stops, 1,500 committed, the report says so; a re-run of the repaired file finishes",
+    setup: (dir) => {
+      const rows = Array.from({ length: 1600 }, (_, i) => rec(i));
+      writeFileSync(join(dir, "broken.csv"), csvOf(rows.slice(0, 1500)) + 'x"y' + encodeCsvRow(rows[1500], true).slice(3) + csvOf(rows.slice(1501)).slice(CSV_HEADER.length));
+    },
+    args: ["import", "broken.csv", "--db", "i.db"],
+    code: 2,
+    stderr:
+      "skill-metrics: import stopped at line 1502: CSV line 1502: a quote inside an unquoted cell; the valid records up to line 1501 are committed. Repair the file and import it again: committed records are skipped.",
+    after: async (dir, run, seeded) => {
+      expect(run.stdout).toContain("Imported 1500, skipped 0 (already present), invalid 0.");
+      await imported(1500, ["broken.csv"])(dir, run, seeded);
+      writeFileSync(join(dir, "broken.csv"), csvOf(Array.from({ length: 1600 }, (_, i) => rec(i))));
+      const again = cli(["import", "broken.csv", "--db", "i.db"], dir);
+      expect(again.code).toBe(0);
+      expect(again.stdout).toContain("Imported 100, skipped 1500 (already present), invalid 0.");
+    },
+  },
+  {
+    name: "NDJSON line longer than the record limit (8 Mi UTF-16 units): that record refused, the rest imported",
+    setup: (dir) => writeFileSync(join(dir, "long.ndjson"), ndjsonOf([rec(1), { ...rec(2), notes: "n".repeat(9 * 1024 * 1024) }, rec(3)])),
+    args: ["import", "long.ndjson", "--db", "i.db"],
+    code: 2,
+    stderr: "",
+    after: async (dir, run, seeded) => {
+      expect(run.stdout).toContain("Imported 2, skipped 0 (already present), invalid 1.");
+      expect(run.stdout).toMatch(/\n\s*2\s+\(record\)\s+recordTooLong\s+is longer than 8388608 UTF-16 code units/);
+      await imported(2, ["long.ndjson"])(dir, run, seeded);
+    },
+  },
+  {
+    name: "CSV cell longer than the field limit (4 Mi UTF-16 units): that record refused, the rest imported",
+    setup: (dir) => writeFileSync(join(dir, "cell.csv"), csvOf([rec(1), { ...rec(2), notes: "n".repeat(5 * 1024 * 1024) }, rec(3)])),
+    args: ["import", "cell.csv", "--db", "i.db"],
+    code: 2,
+    stderr: "",
+    after: async (dir, run, seeded) => {
+      expect(run.stdout).toContain("Imported 2, skipped 0 (already present), invalid 1.");
+      expect(run.stdout).toMatch(/\n\s*3\s+\(record\)\s+fieldTooLong\s+has a cell longer than 4194304 UTF-16 code units/);
+      await imported(2, ["cell.csv"])(dir, run, seeded);
+    },
+  },
+
   // ── messages ────────────────────────────────────────────────────────────────────────────────────────────
   {
     name: "errors of an unknown skill",
@@ -435,6 +612,25 @@ describe("skill-metrics CLI on hostile paths and input (built bin)", () => {
     copyFileSync(join(seedDir, "m.db"), join(dir, "m.db"));
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("a CSV with one 200 MB cell is refused record by record in bounded memory (peak RSS of the child < 1 GB)", () => {
+    const file = join(dir, "huge.csv");
+    const row = encodeCsvRow({ ...rec(2), notes: "NOTES" }, true);
+    const [before, after] = row.split("NOTES");
+    const block = Buffer.alloc(1024 * 1024, "n");
+    writeFileSync(file, CSV_HEADER + encodeCsvRow(rec(1), true) + before);
+    for (let i = 0; i < 200; i++) writeFileSync(file, block, { flag: "a" });
+    writeFileSync(file, after + encodeCsvRow(rec(3), true), { flag: "a" });
+    const script = join(__dirname, "../../fixtures-scripts/cli-peak-rss.js");
+    const result = spawnSync(process.execPath, [script, "import", "huge.csv", "--db", "i.db"], { cwd: dir, env: childEnv(), encoding: "utf8" });
+    expect(result.stdout).toContain("Imported 2, skipped 0 (already present), invalid 1.");
+    expect(result.stdout).toMatch(/\n\s*3\s+\(record\)\s+fieldTooLong/);
+    expect(result.status).toBe(2);
+    const peak = Number(/peak-rss-kb (\d+)/.exec(result.stderr)?.[1]);
+    expect(peak).toBeGreaterThan(0);
+    expect(peak).toBeLessThan(1024 * 1024); // kilobytes: 1 GB
+    process.stdout.write(`200 MB cell import: peak RSS ${Math.round(peak / 1024)} MB\n`);
+  });
 
   it.each(CASES.map((c) => [c.name, c] as const))("%s", async (_name, c) => {
     await c.setup?.(dir);

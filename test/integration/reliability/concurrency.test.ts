@@ -183,9 +183,9 @@ describe("concurrency: many processes and async workers, one SQLite file", () =>
 
       // Every exported row is complete: it imports without a single issue and equals the stored row.
       const again = await reader.import(Readable.from([csv]), { format: "csv", strict: true });
-      expect(again).toEqual({ imported: 0, skipped: exported.size, invalidRecords: 0, invalid: [] }); // all stored already
+      expect(again).toEqual({ imported: 0, skipped: exported.size, invalidRecords: 0, invalid: [], ignoredColumns: [], stopped: null }); // all stored already
       const fresh = await new ImportService(target).import(Readable.from([csv]), { format: "csv", strict: true });
-      expect(fresh).toEqual({ imported: exported.size, skipped: 0, invalidRecords: 0, invalid: [] });
+      expect(fresh).toEqual({ imported: exported.size, skipped: 0, invalidRecords: 0, invalid: [], ignoredColumns: [], stopped: null });
       const maxRowid = byRowid[lastIncluded].rowid;
       const sourceRows = await reader.dataSource.query(`SELECT * FROM execution_metrics WHERE rowid <= ? ORDER BY execution_id`, [maxRowid]);
       const targetRows = await target.query("SELECT * FROM execution_metrics ORDER BY execution_id");

@@ -300,7 +300,7 @@ describe("hostile input", () => {
       for (const file of [csv, json, ndjson]) {
         const copy = await ExecutionMetricsCollector.create({ database: `${file}.copy.db`, setAsDefault: false });
         try {
-          expect(await copy.import(file)).toEqual({ imported: given.size, skipped: 0, invalidRecords: 0, invalid: [] });
+          expect(await copy.import(file)).toEqual({ imported: given.size, skipped: 0, invalidRecords: 0, invalid: [], ignoredColumns: [], stopped: null });
           const again = `${file}.again${file.slice(file.lastIndexOf("."))}`;
           if (file === csv) await copy.exportCsv(again);
           else await copy.exportJson(again, undefined, { format: file === json ? "json" : "ndjson" });
