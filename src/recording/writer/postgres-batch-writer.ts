@@ -5,6 +5,8 @@ import type { BatchWriter, PostgresWriterConfig } from "./writer-protocol";
 
 /** TCP keepalive probes start after a connection has been idle this long (as for the collector's pool). */
 const KEEP_ALIVE_INITIAL_DELAY_MILLIS = 30_000;
+/** INSERT texts kept (by row count). */
+const STATEMENTS_KEPT = 4;
 /** How long closing waits for the server to close its side before the socket is destroyed. */
 const END_GRACE_MILLIS = 1000;
 
@@ -101,10 +103,12 @@ export class PostgresBatchWriter implements BatchWriter {
     client.end().catch(() => undefined);
   }
 
+  /** The INSERT for `rowCount` rows; the texts of the last few sizes are kept (a group's last one varies). */
   private statementFor(rowCount: number): string {
     let sql = this.statements.get(rowCount);
     if (sql === undefined) {
       sql = buildInsert(rowCount, "postgres");
+      if (this.statements.size >= STATEMENTS_KEPT) this.statements.delete(this.statements.keys().next().value!);
       this.statements.set(rowCount, sql);
     }
     return sql;

@@ -16,18 +16,24 @@ interface Connection {
 }
 interface Statement {
   run(parameters: unknown[], callback: (error: Error | null) => void): void;
+  finalize(callback: (error: Error | null) => void): void;
 }
 
 /** How long the thread sleeps between attempts to take the write lock, in milliseconds. */
 const BUSY_RETRY_MILLIS = 1;
 /**
- * How long the thread leaves the write lock free after a COMMIT before it begins its next batch. Without it a
- * thread with batches queued takes the lock again within microseconds of releasing it, and writers polling for
- * it (other processes' threads) starve: one process of four wrote nothing in five seconds (reproduced). Nobody
- * can tell from here whether another connection is waiting, so the lock is always handed off, at the price of
- * this pause per batch when batches queue up (not when the thread is idle between them).
+ * How long the thread leaves the write lock free after a COMMIT before it begins its next batch: a tenth of the
+ * time it held the lock, at least HANDOFF_MIN_MILLIS. Without it a thread with batches queued takes the lock
+ * again within microseconds of releasing it, and writers polling for it (other processes' threads) starve: one
+ * process of four wrote nothing in five seconds (reproduced). Nobody can tell from here whether another
+ * connection is waiting, so the lock is always handed off, at the price of this pause when batches queue up
+ * (at most a tenth of the write time; nothing when the thread is idle between batches).
  */
-const HANDOFF_MILLIS = 2;
+const HANDOFF_MIN_MILLIS = 2;
+const HANDOFF_SHARE = 0.1;
+
+/** Prepared INSERTs kept per connection (by row count). */
+const STATEMENTS_KEPT = 4;
 
 /** Thrown for a call refused because the process is exiting or the writes were abandoned. */
 class WriterStoppedError extends Error {
@@ -56,8 +62,9 @@ export class SqliteBatchWriter implements BatchWriter {
   private readonly perStatement = rowsPerStatement("sqlite");
   private connection: Connection | null = null;
   private statements = new Map<number, Statement>();
-  /** When this thread last committed (epoch ms). */
+  /** When this thread last committed (epoch ms), and how long the lock is to stay free after it. */
   private lastCommit = Number.NEGATIVE_INFINITY;
+  private handoffMillis = HANDOFF_MIN_MILLIS;
 
   constructor(private readonly config: SqliteWriterConfig) {
     this.gate = new CallGate(config.gate);
@@ -69,8 +76,9 @@ export class SqliteBatchWriter implements BatchWriter {
     this.file.check();
     const db = await this.open();
     const sinceCommit = Date.now() - this.lastCommit;
-    if (sinceCommit < HANDOFF_MILLIS) this.gate.pause(HANDOFF_MILLIS - sinceCommit);
+    if (sinceCommit < this.handoffMillis) this.gate.pause(this.handoffMillis - sinceCommit);
     await this.begin(db);
+    const locked = Date.now();
     try {
       for (let start = 0; start < rows.length; start += this.perStatement) {
         const chunk = rows.slice(start, start + this.perStatement);
@@ -79,6 +87,7 @@ export class SqliteBatchWriter implements BatchWriter {
       }
       await this.withLockRetries(() => this.call((done) => db.exec("COMMIT", done)));
       this.lastCommit = Date.now();
+      this.handoffMillis = Math.max(HANDOFF_MIN_MILLIS, (this.lastCommit - locked) * HANDOFF_SHARE);
     } catch (error) {
       try {
         await this.call((done) => db.exec("ROLLBACK", done));
@@ -137,16 +146,24 @@ export class SqliteBatchWriter implements BatchWriter {
     }
   }
 
+  /**
+   * The prepared INSERT for `rowCount` rows. At most STATEMENTS_KEPT are kept, the oldest finalized first, so
+   * that grouped writes (whose last statement may have any size) never pile statements up.
+   */
   private async statementFor(db: Connection, rowCount: number): Promise<Statement> {
     let statement = this.statements.get(rowCount);
-    if (statement === undefined) {
-      let prepared: Statement | undefined;
-      await this.call((done) => {
-        prepared = db.prepare(buildInsert(rowCount, "sqlite"), done);
-      });
-      statement = prepared!;
-      this.statements.set(rowCount, statement);
+    if (statement !== undefined) return statement;
+    let prepared: Statement | undefined;
+    await this.call((done) => {
+      prepared = db.prepare(buildInsert(rowCount, "sqlite"), done);
+    });
+    statement = prepared!;
+    for (const [count, oldest] of this.statements) {
+      if (this.statements.size < STATEMENTS_KEPT) break;
+      this.statements.delete(count);
+      await this.call((done) => oldest.finalize(done));
     }
+    this.statements.set(rowCount, statement);
     return statement;
   }
 
