@@ -11,7 +11,8 @@ import { type MigrationInterface, type QueryRunner, Table, TableIndex } from "ty
  * - `execution_tags` gains `started_at` (kept equal to the execution's by the triggers) and the index
  *   (tag, started_at, execution_id): a tag filter pages through the tag's entries in page order.
  * - `skill_changes(skill_id, version, profiled_version)`: a per-skill change counter bumped by a trigger on every
- *   insert, update and delete of a finished execution (a running one is in no profile), whoever the writer (recorder, import, feedback, a raw
+ *   insert of a finished execution (a running one is in no profile) and on every update and delete (which also
+ *   drop the skill's stored profile row, by QueryIndexes' triggers, whatever the status), whoever the writer (recorder, import, feedback, a raw
  *   statement, another process); a refresh stores the version it read as `profiled_version`. A profile is current
  *   while the two are equal, which getSkillProfiles checks by reading this table and skill_profiles only.
  *
@@ -189,14 +190,12 @@ const SQLITE_TRIGGERS = [
      ${bump("NEW.skill_id")}
    END`,
   `CREATE TRIGGER trg_execution_metrics_changes_update AFTER UPDATE ON execution_metrics
-   WHEN OLD.status <> 'running' OR NEW.status <> 'running'
    BEGIN
      ${bump("OLD.skill_id")}
      INSERT INTO skill_changes (skill_id, version) SELECT NEW.skill_id, 1 WHERE NEW.skill_id <> OLD.skill_id
        ON CONFLICT (skill_id) DO UPDATE SET version = version + 1;
    END`,
   `CREATE TRIGGER trg_execution_metrics_changes_delete AFTER DELETE ON execution_metrics
-   WHEN OLD.status <> 'running'
    BEGIN
      ${bump("OLD.skill_id")}
    END`,
@@ -265,12 +264,11 @@ BEGIN
       ON CONFLICT (skill_id) DO UPDATE SET version = skill_changes.version + 1;
   ELSIF TG_OP = 'UPDATE' THEN
     INSERT INTO skill_changes (skill_id, version)
-      SELECT skill_id, 1 FROM (SELECT skill_id FROM changed_old WHERE status <> 'running'
-        UNION SELECT skill_id FROM changed_new WHERE status <> 'running') s ORDER BY skill_id
+      SELECT skill_id, 1 FROM (SELECT skill_id FROM changed_old UNION SELECT skill_id FROM changed_new) s ORDER BY skill_id
       ON CONFLICT (skill_id) DO UPDATE SET version = skill_changes.version + 1;
   ELSE
     INSERT INTO skill_changes (skill_id, version)
-      SELECT DISTINCT skill_id, 1 FROM changed_old WHERE status <> 'running' ORDER BY skill_id
+      SELECT DISTINCT skill_id, 1 FROM changed_old ORDER BY skill_id
       ON CONFLICT (skill_id) DO UPDATE SET version = skill_changes.version + 1;
   END IF;
   RETURN NULL;

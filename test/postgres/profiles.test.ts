@@ -120,11 +120,13 @@ describePg("ProfileService freshness on PostgreSQL", () => {
       await twins.pg.query(`ALTER TABLE execution_metrics_hidden RENAME TO execution_metrics`);
     }
     await twins.pg.query(`UPDATE execution_metrics SET skill_id = 'c' WHERE skill_id = 'b'`);
-    await twins.pg.query(`UPDATE execution_metrics SET notes = 'x' WHERE status = 'running'`);
     await twins.pg.query(`DELETE FROM execution_metrics WHERE skill_id = 'a'`);
     expect(await markers()).toEqual({ a: [2, 1], b: [2, 1], c: [1, null] });
+    // An update of a running row drops the stored profile (the sync trigger) and so bumps its marker too.
+    await twins.pg.query(`UPDATE execution_metrics SET notes = 'x' WHERE status = 'running'`);
+    expect(await markers()).toEqual({ a: [2, 1], b: [2, 1], c: [1, null], r: [1, null] });
     expect((await service.getSkillProfiles()).map((p) => [p.skillId, p.totalExecutions])).toEqual([["c", 1]]);
-    expect(await markers()).toEqual({ a: [2, 2], b: [2, 2], c: [1, 1] });
+    expect(await markers()).toEqual({ a: [2, 2], b: [2, 2], c: [1, 1], r: [1, 1] });
   });
 
   it("lists profiles in byte order of skill_id like SQLite, although the en_US collation orders text otherwise", async () => {

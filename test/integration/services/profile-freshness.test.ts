@@ -53,10 +53,19 @@ describe("per-skill change markers (skill_changes): O(skills) freshness", () => 
     expect(await markers(dataSource)).toEqual({ a: [4, 2], b: [2, 1], c: [2, null], d: [1, null] });
   });
 
-  it("running executions leave the markers alone: they are in no profile", async () => {
+  it("inserting running executions leaves the markers alone: they are in no profile", async () => {
     await seed(dataSource, [{ skill_id: "r", started_at: NOW, status: "running" }, { skill_id: "a", started_at: NOW, status: "running" }]);
-    await dataSource.query("UPDATE execution_metrics SET notes = 'x' WHERE status = 'running'");
     expect(await markers(dataSource)).toEqual({ a: [2, null], b: [1, null] });
+  });
+
+  it("updating a running execution bumps the marker, as the trigger that drops the stored profile fires for it", async () => {
+    await seed(dataSource, [{ skill_id: "a", started_at: NOW, status: "running" }]);
+    const before = await service.getSkillProfile("a");
+    await dataSource.query("UPDATE execution_metrics SET notes = 'x' WHERE status = 'running'");
+    expect(await dataSource.query("SELECT skill_id FROM skill_profiles WHERE skill_id = 'a'")).toEqual([]);
+    expect(await markers(dataSource)).toMatchObject({ a: [3, 2] });
+    const after = await service.getSkillProfile("a");
+    expect(after).toEqual(before);
   });
 
   it("with nothing stale, getSkillProfiles and getSkillProfile read no execution row at all", async () => {
