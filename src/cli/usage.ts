@@ -47,7 +47,8 @@ ${GLOBAL_OPTIONS}`,
 
   profile: `Usage: skill-metrics profile [--skill S] [--json]
 
-Prints every skill's profile as a table (refreshing stale profiles first), or one skill's.
+Prints every skill's profile as a table (stale profiles are recomputed in memory), or one skill's. The
+database is opened read-only: it must exist and carry the skill-metrics schema (see migrate).
   --skill S   Only this skill
   --json      Print JSON (snake_case keys) instead of a table
 
@@ -91,7 +92,14 @@ are listed with their line, field and rule. Records already present (same execut
   --keep-formulas   CSV: the file was exported with --keep-formulas (do not strip a leading ')
   --json            Print the import report as JSON
 
-Exit code 2 when any record was invalid.
+The file must be UTF-8 (an invalid byte is reported with its byte offset and line) and strict CSV/JSON (no
+trailing commas or comments). A CSV header naming a column twice refuses the file; a column that is not an
+execution_metrics column is refused with --strict and otherwise left out and reported. A cell longer than
+4,194,304 or a record longer than 8,388,608 UTF-16 code units is refused without being held in memory. A
+syntax error stops a non-strict import: the records before it are committed, and importing the repaired
+file again finishes the job (records already present are skipped).
+
+Exit code 2 when any record was invalid or the import stopped.
 
 ${GLOBAL_OPTIONS}`,
 

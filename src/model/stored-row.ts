@@ -80,11 +80,12 @@ export function isStoredRow(value: unknown): value is ExecutionMetricRow {
       case "timestamp":
         if (typeof cell !== "string" || !isStoredTimestamp(cell)) return false;
         break;
+      // -0 is refused here so that the full validation normalises it to 0 (the databases cannot keep the sign).
       case "integer":
-        if (typeof cell !== "number" || !Number.isInteger(cell) || cell < check.min || cell > check.max) return false;
+        if (typeof cell !== "number" || !Number.isInteger(cell) || cell < check.min || cell > check.max || Object.is(cell, -0)) return false;
         break;
       case "real":
-        if (typeof cell !== "number" || !Number.isFinite(cell) || cell < check.min || cell > check.max) return false;
+        if (typeof cell !== "number" || !Number.isFinite(cell) || cell < check.min || cell > check.max || Object.is(cell, -0)) return false;
         break;
       case "boolean":
         if (typeof cell !== "boolean") return false;

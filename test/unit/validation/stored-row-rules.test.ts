@@ -263,7 +263,6 @@ describe("isStoredRow (the replay's check) against validateMetricRecord", () => 
   /** Valid rows at the edges of the rules: all accepted, as validateMetricRecord accepts them unchanged. */
   const edges: Array<[string, Partial<Record<keyof ExecutionMetricRow, unknown>>]> = [
     ["zeros", { total_duration_ms: 0, input_size_bytes: 0, output_size_bytes: 0, api_calls_count: 0, tokens_in: 0, tokens_out: 0, warning_count: 0, output_quality: 0, correctness_score: 0, temperature: 0, cpu_usage_percent: 0, api_calls_cost_usd: 0, completed_at: "2026-11-27T12:00:00.001Z" }],
-    ["negative zeros", { total_duration_ms: -0, input_size_bytes: -0, api_calls_cost_usd: -0 }],
     ["counts at the cap", { input_size_bytes: CAP, output_size_bytes: CAP, api_calls_count: CAP, tokens_in: CAP, tokens_out: CAP, warning_count: CAP }],
     ["subnormal doubles", { total_duration_ms: Number.MIN_VALUE, api_calls_cost_usd: 5e-324, input_complexity: -Number.MIN_VALUE, output_quality: 2.2250738585072014e-308 }],
     ["the largest doubles", { api_calls_cost_usd: Number.MAX_VALUE, total_duration_ms: 1e308, input_complexity: -Number.MAX_VALUE, memory_used_mb: -1e308, cpu_usage_percent: 1e308 }],
@@ -297,6 +296,13 @@ describe("isStoredRow (the replay's check) against validateMetricRecord", () => 
 
   it("accepts every row of make-row, parsed back from JSON", () => {
     for (const row of makeRows(200)) expect(isStoredRow(JSON.parse(JSON.stringify(row)))).toBe(true);
+  });
+
+  it("leaves negative zeros to the full validation, which normalises them to 0 (issue 16)", () => {
+    const row = { ...makeRow(0), total_duration_ms: -0, input_size_bytes: -0, api_calls_cost_usd: -0 };
+    expect(isStoredRow(row)).toBe(false);
+    const validated = validateMetricRecord(row);
+    for (const field of ["total_duration_ms", "input_size_bytes", "api_calls_cost_usd"] as const) expect(Object.is(validated[field], 0)).toBe(true);
   });
 
   it("accepts year 0's February 29 like the full validation (proleptic Gregorian: year 0 is a leap year)", () => {
