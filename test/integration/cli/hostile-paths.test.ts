@@ -15,6 +15,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as sqlite3 from "sqlite3";
+import { COMMANDS, GLOBAL } from "../../../src/cli/main";
 import { CSV_HEADER, encodeCsvRow } from "../../../src/exchange/csv-encoding";
 
 /**
@@ -579,6 +580,18 @@ const CASES: Case[] = [
     code: 2,
     stderr: "skill-metrics: no executions of skill 'nosuch'",
     after: (_dir, run) => expect(run.stdout).toBe(""),
+  },
+  {
+    name: "the top-level help lists every option of every command",
+    args: ["--help"],
+    code: 0,
+    stderr: "",
+    after: (dir, run) => {
+      const names = [GLOBAL, ...Object.values(COMMANDS).map((c) => c.options)].flatMap((options) => Object.keys(options));
+      expect(names).toEqual(expect.arrayContaining(["keep-formulas", "json", "batch-size", "seed", "force"]));
+      for (const name of names) expect(run.stdout).toContain(`--${name}`);
+      onlyFiles(dir, ["m.db"]);
+    },
   },
   {
     name: "an option of another command, in our words, then the command's usage",
