@@ -101,6 +101,25 @@ describe("SkillMetricsModule (skill-metrics/nestjs)", () => {
     expect(rows(database)).toBe("ReportService.lookup|success|1\nreport_summarize|success|501");
   });
 
+  it("forRoot({ dataSourceName }): records into a named @nestjs/typeorm DataSource", async () => {
+    const database = join(dir, "named.db");
+
+    @Module({
+      imports: [
+        TypeOrmModule.forRoot({ name: "metrics", type: "better-sqlite3", database, entities: [...SKILL_METRICS_ENTITIES], migrations: SKILL_METRICS_MIGRATIONS }),
+        SkillMetricsModule.forRoot({ dataSourceName: "metrics", spillPath: null }),
+      ],
+      providers: [ReportService],
+    })
+    class NamedAppModule {}
+
+    const app = await NestFactory.createApplicationContext(NamedAppModule, { logger: false });
+    expect(app.get(ExecutionMetricsCollector).dataSource).toBe(app.get<DataSource>(getDataSourceToken("metrics")));
+    for (let i = 0; i < 3; i++) app.get(ReportService).summarize("named");
+    await app.close();
+    expect(rows(database)).toBe("report_summarize|success|3");
+  });
+
   it("forRootAsync: the factory gets the injected DataSource and returns the collector's options", async () => {
     const database = join(dir, "app.db");
 
