@@ -116,52 +116,19 @@ export function isStoredRow(value: unknown): value is ExecutionMetricRow {
  */
 export const hasStoredRowShape: (value: unknown) => value is ExecutionMetricRow = isStoredRow;
 
-/** Whether a string value (a text cell or an array item) obeys its column's rules. */
+/**
+ * Whether a string value (a text cell or an array item) obeys its column's rules. Lengths are UTF-16 code
+ * units, the unit of every limit (the entity's MaxLength/MinLength count the same, see code-unit-length.ts).
+ */
 function textObeys(text: string, check: StoredColumnCheck): boolean {
   if (check.oneOf !== null) return check.oneOf.includes(text);
   if (check.pattern !== null && !check.pattern.test(text)) return false;
-  if (!UNUSUAL_CODE_UNIT.test(text)) {
-    // Storable, and class-validator's length is the code-unit count: the common case, one native scan.
-    return text.length <= check.maxLength && text.length >= check.minLength;
-  }
-  // class-validator's count is at most the code-unit count: only a longer text needs its exact count.
-  if (text.length > check.maxLength && (check.cut || validatorLength(text) > check.maxLength)) return false;
-  if (check.minLength > 0 && (text.length < check.minLength || validatorLength(text) < check.minLength)) return false;
-  return isStorableText(text);
+  if (text.length > check.maxLength || text.length < check.minLength) return false;
+  return !UNSTORABLE_CODE_UNIT.test(text) || isStorableText(text);
 }
 
-/** A code unit that makes text unstorable (NUL, a surrogate) or changes class-validator's length count. */
-const UNUSUAL_CODE_UNIT = /[\u0000\uD800-\uDFFF\uFE0E\uFE0F]/;
-
-/**
- * The length class-validator's MinLength/MaxLength measure (validator.js isLength): UTF-16 code units, less
- * one per surrogate pair and one per character followed by a variation selector (U+FE0E, U+FE0F), each
- * counted left to right without overlap, as validator.js's two regular expressions count them.
- */
-function validatorLength(text: string): number {
-  const n = text.length;
-  let selected = 0;
-  for (let j = 0; j + 1 < n; ) {
-    if (!isVariationSelector(text.charCodeAt(j)) && isVariationSelector(text.charCodeAt(j + 1))) {
-      selected++;
-      j += 2;
-    } else j++;
-  }
-  let pairs = 0;
-  for (let j = 0; j + 1 < n; ) {
-    const high = text.charCodeAt(j);
-    const low = text.charCodeAt(j + 1);
-    if (high >= 0xd800 && high <= 0xdbff && low >= 0xdc00 && low <= 0xdfff) {
-      pairs++;
-      j += 2;
-    } else j++;
-  }
-  return n - selected - pairs;
-}
-
-function isVariationSelector(code: number): boolean {
-  return code === 0xfe0e || code === 0xfe0f;
-}
+/** A code unit that may make text unstorable (NUL, a surrogate): only then is the exact check needed. */
+const UNSTORABLE_CODE_UNIT = /[\u0000\uD800-\uDFFF]/;
 
 /** Days of each month (February of a common year). */
 const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];

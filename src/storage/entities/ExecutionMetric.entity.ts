@@ -12,15 +12,14 @@ import {
   IsUUID,
   Matches,
   Max,
-  MaxLength,
   Min,
-  MinLength,
 } from "class-validator";
 import { Column, Entity, Index, PrimaryColumn } from "typeorm";
 import { COLUMN_RULES } from "../../model/column-rules";
 import { EXECUTION_STATUSES, type ExecutionStatus, METRIC_VERSION } from "../../model/execution-metric-columns";
 import { LIMITS } from "../../model/limits";
 import { isoTimestampTransformer, isRealIsoTimestamp } from "./timestamp-transformer";
+import { MaxLength, MinLength } from "./code-unit-length";
 
 const finite = { allowNaN: false, allowInfinity: false };
 

@@ -59,7 +59,7 @@ const baseRow = (): ExecutionMetricRow => validateMetricRecord(fixture.base);
 
 const CAP = LIMITS.maxCount;
 const UUID = "0192f3a0-7b1c-7d4e-8f00-000000000001";
-const EMOJI = "\u{1F600}"; // one character to class-validator, two UTF-16 code units
+const EMOJI = "\u{1F600}"; // one character, two UTF-16 code units (the unit of every length limit)
 
 /** A finished row with every column set, each to a valid value. */
 function fullRow(): ExecutionMetricRow {
@@ -269,8 +269,8 @@ describe("isStoredRow (the replay's check) against validateMetricRecord", () => 
     ["ranges at their top", { output_quality: 1, correctness_score: 1, temperature: 10, user_satisfaction: 5 }],
     ["user_satisfaction 1", { user_satisfaction: 1 }],
     ["255-character identifiers", { skill_id: "s".repeat(255), job_id: "j".repeat(255), model_name: "m".repeat(255), agent_id: "a".repeat(255), tags: ["t".repeat(255)] }],
-    ["255 characters of surrogate pairs (510 code units)", { skill_id: EMOJI.repeat(255), tags: [EMOJI.repeat(255)] }],
-    ["255 characters with variation selectors (510 code units)", { skill_id: "\u2764\uFE0F".repeat(255) }],
+    ["255 code units of surrogate pairs", { skill_id: EMOJI.repeat(127) + "x", tags: [EMOJI.repeat(127) + "x"] }],
+    ["255 code units with variation selectors", { skill_id: "\u2764\uFE0F".repeat(127) + "x" }],
     ["a tag that is one variation selector", { tags: ["\uFE0F"] }],
     ["other limits reached", { environment: "e".repeat(64), error_category: "c".repeat(64), input_hash: "h".repeat(128) }],
     ["text at its cap", { error_message: "m".repeat(LIMITS.textCap), error_trace: "t".repeat(LIMITS.traceCap), notes: EMOJI.repeat(LIMITS.textCap / 2), input_summary: "i".repeat(LIMITS.textCap), output_summary: "o".repeat(LIMITS.textCap) }],
@@ -296,6 +296,16 @@ describe("isStoredRow (the replay's check) against validateMetricRecord", () => 
 
   it("accepts every row of make-row, parsed back from JSON", () => {
     for (const row of makeRows(200)) expect(isStoredRow(JSON.parse(JSON.stringify(row)))).toBe(true);
+  });
+
+  it.each([
+    ["128 emoji (256 UTF-16 code units, 128 characters)", { skill_id: EMOJI.repeat(128) }],
+    ["a tag of 128 emoji", { tags: [EMOJI.repeat(128)] }],
+    ["255 characters with variation selectors (510 code units)", { skill_id: "\u2764\uFE0F".repeat(255) }],
+  ])("counts UTF-16 code units in every length limit (issue 16): refuses %s, as the full validation does", (_name, change) => {
+    const row = { ...makeRow(0), ...change };
+    expect(isStoredRow(row)).toBe(false);
+    expect(() => validateMetricRecord(row)).toThrow(/maxLength.*at most 255 UTF-16 code units/);
   });
 
   it("leaves negative zeros to the full validation, which normalises them to 0 (issue 16)", () => {
