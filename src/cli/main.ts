@@ -63,7 +63,7 @@ export const COMMANDS: Record<string, { options: Options; positionals: boolean; 
     run: importCommand,
   },
   demo: {
-    options: { executions: { type: "string" }, seed: { type: "string" }, force: { type: "boolean" } },
+    options: { dir: { type: "string" }, executions: { type: "string" }, seed: { type: "string" }, force: { type: "boolean" } },
     positionals: false,
     run: demoCommand,
   },

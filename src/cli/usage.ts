@@ -25,8 +25,8 @@ Commands:
                                Export executions (csv, json, ndjson) or profiles (stats); - is standard output
   import FILE [--format F] [--strict] [--batch-size N] [--keep-formulas] [--json]
                                Import a CSV/JSON/NDJSON export (creates the database if needed)
-  demo [--executions N] [--seed N] [--db PATH [--force]]
-                               Record realistic demo skills into demo_metrics.db, then export
+  demo [--dir DIR] [--executions N] [--seed N] [--force]
+                               Record weeks of demo history and live calls into ./skill-metrics-demo/
   report --out FILE|- [--skill S] [--from T] [--to T]
                                A self-contained HTML report (tables and charts)
 
@@ -103,16 +103,20 @@ Exit code 2 when any record was invalid or the import stopped.
 
 ${GLOBAL_OPTIONS}`,
 
-  demo: `Usage: skill-metrics demo [--executions N] [--db PATH [--force]]
+  demo: `Usage: skill-metrics demo [--dir DIR] [--executions N] [--seed N] [--db PATH] [--force]
 
-Creates a fresh demo database (demo_metrics.db unless --db is given; SKILL_METRICS_DB is ignored so that
-a real database is never touched), runs realistic decorated skills (CSV reader, JSON writer, an LLM call with
+Writes ONLY into its own folder, ./skill-metrics-demo/ unless --dir is given (created if missing; an existing
+folder that is not empty is refused with exit code 2 unless --force). It creates a fresh demo database there
+(demo_metrics.db unless --db is given; SKILL_METRICS_DB is ignored so that a real database is never touched),
+records four weeks of seeded history (a skill getting faster, one getting cheaper, one whose success rate falls,
+one failing, one slow), then runs realistic decorated skills live (CSV reader, JSON writer, an LLM call with
 simulated tokens, cost and api_error failures, a skill that sometimes times out, nested pipelines under one
-job), prints the profile table, and writes metrics_export.csv, metrics_export.json, stats.json and report.html
-into the current directory.
-  --executions N   About how many executions to record (default 3000)
-  --seed N         Seed of the pseudo-random generator (default 42): the same seed, the same mix of tasks
-  --force          Allow --db to name a file that exists (it is deleted first)
+job), prints the profile table with its trends, and writes metrics_export.csv, metrics_export.json, stats.json
+and report.html into the folder.
+  --dir DIR        The demo's folder (default skill-metrics-demo)
+  --executions N   About how many live executions to record today (default 3000)
+  --seed N         Seed of the pseudo-random generator (default 42): the same seed, the same history and mix
+  --force          Write into a folder that is not empty, and let --db name a file that exists (both replaced)
 
 ${GLOBAL_OPTIONS}`,
 

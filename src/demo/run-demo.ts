@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { ExecutionMetricsCollector } from "../ExecutionMetricsCollector";
 import type { SkillProfile } from "../storage/entities/SkillProfile.entity";
+import { recordDemoHistory } from "./demo-history";
 import { SeededRandom } from "./seeded-random";
 import { CsvReaderSkill } from "./skills/CsvReaderSkill";
 import { JsonWriterSkill } from "./skills/JsonWriterSkill";
@@ -10,16 +11,26 @@ import { LlmSummarizeSkill } from "./skills/LlmSummarizeSkill";
 import { ReportPipeline } from "./skills/ReportPipeline";
 import { WebSearchSkill } from "./skills/WebSearchSkill";
 
+/** The folder the demo writes into unless told otherwise, relative to the current directory. */
+export const DEFAULT_DEMO_DIR = "skill-metrics-demo";
+
 /** Options of {@link runDemo}. Every field is optional. */
 export interface DemoOptions {
-  /** SQLite file, deleted (with its WAL, SHM and spill files) and recreated. Default `demo_metrics.db`. */
+  /** SQLite file, deleted (with its WAL, SHM and spill files) and recreated. Default `demo_metrics.db` in outputDir. */
   database?: string;
   /** About how many executions to record. Default 3000. */
   executions?: number;
   /** Seed of the pseudo-random generator. Default 42. */
   seed?: number;
-  /** Where metrics_export.csv, metrics_export.json, stats.json and report.html go. Default: the current directory. */
+  /**
+   * Where metrics_export.csv, metrics_export.json, stats.json and report.html go, created if missing (the
+   * caller decides whether an existing folder may be written into). Default {@link DEFAULT_DEMO_DIR}.
+   */
   outputDir?: string;
+  /** Days of backfilled history before today's live calls (see demo-history.ts). Default 28. */
+  historyDays?: number;
+  /** The present, epoch milliseconds: the history ends a day before it. Default: the clock. */
+  now?: number;
   /** Tasks running at once (the simulated latencies overlap, so the demo takes seconds). Default 32. */
   concurrency?: number;
 }
@@ -28,6 +39,8 @@ export interface DemoOptions {
 export interface DemoResult {
   readonly database: string;
   readonly executions: number;
+  /** How many of the executions are backfilled history (the rest are today's live calls). */
+  readonly historyExecutions: number;
   readonly profiles: SkillProfile[];
   readonly files: { readonly csv: string; readonly json: string; readonly stats: string; readonly report: string };
 }
@@ -35,26 +48,37 @@ export interface DemoResult {
 const REGIONS = ["north", "south", "east", "west"];
 
 /**
- * Runs the demo: a fresh database, a few thousand executions of realistic decorated skills (each task is a
+ * Runs the demo: a fresh database, several weeks of history recorded with past timestamps (so that trends,
+ * highlights and charts over time have something to show), then today's live calls: a few thousand executions of realistic decorated skills (each task is a
  * nested report pipeline, an LLM call, a web search, a CSV read or a JSON write), then the exports.
  */
 export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
-  const database = path.resolve(options.database ?? "demo_metrics.db");
+  const outputDir = path.resolve(options.outputDir ?? DEFAULT_DEMO_DIR);
+  const database = path.resolve(options.database ?? path.join(outputDir, "demo_metrics.db"));
   const target = options.executions ?? 3000;
-  const random = new SeededRandom(options.seed ?? 42);
-  const outputDir = path.resolve(options.outputDir ?? ".");
+  const seed = options.seed ?? 42;
+  const random = new SeededRandom(seed);
   const concurrency = options.concurrency ?? 32;
 
+  await fs.mkdir(outputDir, { recursive: true });
+  await fs.mkdir(path.dirname(database), { recursive: true });
   await removeDatabase(database);
   const workDir = await fs.mkdtemp(path.join(os.tmpdir(), "skill-metrics-demo-"));
   const metrics = await ExecutionMetricsCollector.create({ database, environment: "demo", agentId: "demo-agent" });
   try {
+    // The history has its own generator (seeded from the seed), so the live calls' draws cannot shift it.
+    const historyExecutions = recordDemoHistory(metrics, {
+      now: options.now ?? Date.now(),
+      days: options.historyDays ?? 28,
+      seed: (seed ^ 0x5eed) >>> 0,
+    });
+    await metrics.flush();
     const csvFiles = await writeSalesFiles(workDir, random);
     const reader = new CsvReaderSkill();
     const writer = new JsonWriterSkill();
     const llm = new LlmSummarizeSkill(random);
     const search = new WebSearchSkill(random);
-    const pipeline = new ReportPipeline(reader, llm, writer, workDir);
+    const pipeline = new ReportPipeline(reader, llm, writer, workDir, random);
 
     let started = 0;
     let job = 0;
@@ -72,7 +96,8 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       started += 1;
       if (roll < 0.55) return () => llm.summarize(`Question ${started} about ${random.pick(REGIONS)} sales`);
       if (roll < 0.8) return () => search.search(`${random.pick(REGIONS)} sales ${started}`);
-      if (roll < 0.9) return () => reader.readCsv(random.pick(csvFiles));
+      // today, as in the last days of the history, one direct read in five names a missing file
+      if (roll < 0.9) return () => reader.readCsv(random.chance(0.2) ? path.join(workDir, "missing.csv") : random.pick(csvFiles));
       return () => writer.writeJson(path.join(workDir, `note-${started}.json`), { n: started });
     };
     const worker = async () => {
@@ -94,7 +119,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     await metrics.exportJson(files.json);
     await metrics.exportStatsJson(files.stats);
     await metrics.writeReport(files.report);
-    return { database, executions: written.rows, profiles, files };
+    return { database, executions: written.rows, historyExecutions, profiles, files };
   } finally {
     await metrics.shutdown();
     await fs.rm(workDir, { recursive: true, force: true });

@@ -16,7 +16,7 @@ class ProviderError extends Error {
 
 /**
  * Summarizes text with a simulated LLM: latency, token counts and cost are drawn from the seeded generator,
- * and one call in sixteen fails with a provider 503 (recorded as api_error).
+ * and one call in eight fails with a provider 503 (recorded as api_error): the demo's failing skill.
  */
 export class LlmSummarizeSkill {
   private calls = 0;
@@ -27,8 +27,8 @@ export class LlmSummarizeSkill {
   async summarize(text: string): Promise<string> {
     const execution = currentExecution();
     const tokensIn = Math.ceil(text.length / 4) + 120; // the prompt template
-    // Every sixteenth call, not a draw: see WebSearchSkill (failures must show on short runs too).
-    const fails = this.calls++ % 16 === 5;
+    // Every eighth call, not a draw: see WebSearchSkill (failures must show on short runs too).
+    const fails = this.calls++ % 8 === 5;
     const tokensOut = fails ? 0 : Math.floor(this.random.between(40, 400));
     await sleep(this.random.between(4, 30));
     execution?.recordTokens({ in: tokensIn, out: tokensOut, model: "demo-gpt-mini", temperature: 0.2 });

@@ -1,6 +1,6 @@
 import { parseCsv } from "../../support/parse-csv";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EXECUTION_METRIC_COLUMNS } from "../../../src/model/execution-metric-columns";
@@ -92,19 +92,31 @@ describe("skill-metrics CLI (built bin)", () => {
   });
 
   it("runs the demo, then profiles, exports and imports through the CLI with exact round trips", async () => {
+    // The user's own files of the demo's output names, in the directory the demo runs in: left as they are.
+    const userFiles = ["metrics_export.csv", "metrics_export.json", "stats.json", "report.html"];
+    const userBytes = userFiles.map((file, i) => Buffer.from(`the user's own ${file}\n\u00e9\r\n${"x".repeat(i * 1000)}`));
+    userFiles.forEach((file, i) => writeFileSync(join(dir, file), userBytes[i]));
     const demo = cli(["demo", "--executions", "400"], dir);
     expect(demo.stderr).toBe("");
     expect(demo.code).toBe(0);
+    userFiles.forEach((file, i) => expect(readFileSync(join(dir, file)).equals(userBytes[i])).toBe(true));
     for (const skill of ["csv_reader", "json_writer", "llm_summarize", "web_search", "report_pipeline"]) expect(demo.stdout).toContain(skill);
     expect(demo.stdout).toMatch(/skill\s+runs\s+ok\s+fail\s+timeout\s+success%/);
-    for (const file of ["metrics_export.csv", "metrics_export.json", "stats.json", "report.html"]) {
-      expect(demo.stdout).toContain(join(dir, file));
-      expect(existsSync(join(dir, file))).toBe(true);
+    const demoDir = join(dir, "skill-metrics-demo");
+    for (const file of userFiles) {
+      expect(demo.stdout).toContain(join(demoDir, file));
+      expect(existsSync(join(demoDir, file))).toBe(true);
     }
-    const [header, ...records] = await parseCsv(readFileSync(join(dir, "metrics_export.csv"), "utf8"));
+    // The next steps run from where the user is: npx, and the demo folder's database by its relative path.
+    expect(demo.stdout).toContain("npx skill-metrics profile --db skill-metrics-demo/demo_metrics.db\n");
+    expect(demo.stdout).not.toMatch(/^\s*skill-metrics /m);
+    const [header, ...records] = await parseCsv(readFileSync(join(demoDir, "metrics_export.csv"), "utf8"));
     expect(header).toEqual(EXECUTION_METRIC_COLUMNS.map((c) => c.name));
-    expect(records.length).toBeGreaterThan(300); // a pipeline whose CSV is missing stops after csv_reader
-    const json = JSON.parse(readFileSync(join(dir, "metrics_export.json"), "utf8")) as Record<string, unknown>[];
+    // weeks of history plus today's ~400 live calls
+    const started = records.map((r) => Date.parse(r[header.indexOf("started_at")]));
+    expect(Math.max(...started) - Math.min(...started)).toBeGreaterThan(21 * 86_400_000);
+    expect(records.filter((r) => Date.parse(r[header.indexOf("started_at")]) > Date.now() - 3_600_000).length).toBeGreaterThan(300);
+    const json = JSON.parse(readFileSync(join(demoDir, "metrics_export.json"), "utf8")) as Record<string, unknown>[];
     expect(json).toHaveLength(records.length);
     const column = (name: string) => header.indexOf(name);
     // nested executions of one job name their parent and share its job id
@@ -114,10 +126,19 @@ describe("skill-metrics CLI (built bin)", () => {
     expect(new Set(children.map((r) => r.job_id))).toEqual(new Set([pipelines[0].job_id]));
     expect(records.some((r) => r[column("error_category")] === "api_error")).toBe(true);
     expect(records.some((r) => r[column("status")] === "timeout")).toBe(true);
-    const stats = JSON.parse(readFileSync(join(dir, "stats.json"), "utf8")) as { profiles: { skill_id: string }[] };
-    expect(stats.profiles.map((p) => p.skill_id)).toContain("llm_summarize");
+    type Trends = { skill_id: string; getting_faster: boolean | null; getting_cheaper: boolean | null; success_rate_trend: string | null; success_rate: number };
+    const stats = JSON.parse(readFileSync(join(demoDir, "stats.json"), "utf8")) as { profiles: Trends[] };
+    const profile = (skill: string) => stats.profiles.find((p) => p.skill_id === skill)!;
+    // Every skill has enough history in both trend windows for its trends to be computed (not "—")...
+    expect(stats.profiles.filter((p) => p.success_rate_trend !== null && p.getting_faster !== null).length).toBeGreaterThanOrEqual(3);
+    // ...and the history's stories show: faster, cheaper, a falling success rate, a failing skill.
+    expect(profile("web_search").getting_faster).toBe(true);
+    expect(profile("llm_summarize").getting_cheaper).toBe(true);
+    expect(profile("csv_reader").success_rate_trend).toBe("down");
+    expect(profile("llm_summarize").success_rate).toBeLessThan(0.9);
+    expect(demo.stdout).toMatch(/^web_search\s.*\byes\s+no\s+\w+$/m);
 
-    const db = ["--db", "demo_metrics.db"];
+    const db = ["--db", "skill-metrics-demo/demo_metrics.db"];
     const report = cli(["report", "--out", "llm.html", "--skill", "llm_summarize", ...db], dir);
     expect(report.code).toBe(0);
     expect(report.stdout).toMatch(/Wrote a report of 1 skill\(s\)/);
@@ -187,6 +208,27 @@ describe("skill-metrics CLI (built bin)", () => {
     expect(lenient.stdout).toContain("Imported 1, skipped 0 (already present), invalid 1.");
     expect(lenient.stdout).toMatch(/line\s+field\s+rule\s+reason/);
     expect(lenient.stdout).toMatch(/\n\s*3\s+total_duration_ms\s+\w+/);
+  });
+
+  it("refuses a demo folder that is not empty (exit 2, nothing written) unless --force", () => {
+    const demoDir = join(dir, "skill-metrics-demo");
+    mkdirSync(demoDir);
+    writeFileSync(join(demoDir, "report.html"), "mine");
+    const refused = cli(["demo", "--executions", "10"], dir);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/skill-metrics-demo already exists and is not empty: .* Pass --force to do so, or --dir to choose another folder/);
+    expect(readdirSync(demoDir)).toEqual(["report.html"]);
+    expect(readFileSync(join(demoDir, "report.html"), "utf8")).toBe("mine");
+
+    const elsewhere = cli(["demo", "--executions", "10", "--dir", "other demo"], dir);
+    expect(elsewhere.code).toBe(0);
+    expect(elsewhere.stdout).toContain("npx skill-metrics profile --db 'other demo/demo_metrics.db'\n");
+    expect(readdirSync(join(dir, "other demo")).sort()).toEqual(["demo_metrics.db", "metrics_export.csv", "metrics_export.json", "report.html", "stats.json"]);
+    expect(readFileSync(join(demoDir, "report.html"), "utf8")).toBe("mine");
+
+    const forced = cli(["demo", "--executions", "10", "--force"], dir);
+    expect(forced.code).toBe(0);
+    expect(readFileSync(join(demoDir, "report.html"), "utf8")).toContain("<svg");
   });
 
   it("keeps an existing --db from being wiped by the demo unless --force", () => {
