@@ -2,6 +2,9 @@
  * Size limits of stored values, in one place. Identifiers over their limit are refused (an id that does not
  * fit is a bug in the caller); free text over its cap is truncated, never refused, because an enormous error
  * message must not cost the record of the failure it describes.
+ *
+ * Every length here ("characters") is counted in UTF-16 code units, JavaScript's string length, everywhere:
+ * options, setters, validation, the stored-row check and the import's size limits. An emoji counts 2.
  */
 export const LIMITS = {
   /** skill_id, job_id, agent_id, model_name: characters. */
