@@ -142,7 +142,7 @@ export function resolveTrackOptions(options: StartOptions | undefined, direct = 
  */
 export function checkSkillId(skillId: unknown, option: string): string {
   if (typeof skillId !== "string" || skillId.length === 0 || skillId.length > LIMITS.identifierLength) {
-    throw ConfigurationError.invalidOption(option, `must be a string of 1 to ${LIMITS.identifierLength} characters`);
+    throw ConfigurationError.invalidOption(option, `must be a string of 1 to ${LIMITS.identifierLength} UTF-16 code units`);
   }
   if (!isStorableText(skillId)) {
     throw ConfigurationError.invalidOption(option, "must not contain NUL characters or lone UTF-16 surrogates");
@@ -161,7 +161,7 @@ function optionalText(value: unknown, option: string, maxLength: number): string
   if (typeof value !== "string" || value.length === 0 || value.length > maxLength || !isStorableText(value)) {
     throw ConfigurationError.invalidOption(
       option,
-      `must be a string of 1 to ${maxLength} characters, without NUL characters or lone surrogates`,
+      `must be a string of 1 to ${maxLength} UTF-16 code units, without NUL characters or lone surrogates`,
     );
   }
   return value;

@@ -36,7 +36,7 @@ export function textIssue(field: string, value: unknown): ValidationIssue | null
 export function identifierIssue(field: string, value: unknown, maxLength: number): ValidationIssue | null {
   if (typeof value !== "string") return broken(field, value, "isString", "must be a string");
   if (value.length === 0) return broken(field, value, "minLength", "must not be empty");
-  if (value.length > maxLength) return broken(field, value, "maxLength", `must be at most ${maxLength} characters`);
+  if (value.length > maxLength) return broken(field, value, "maxLength", `must be at most ${maxLength} UTF-16 code units`);
   if (!isStorableText(value)) {
     return broken(field, value, "storableText", "must not contain NUL characters or lone UTF-16 surrogates");
   }
