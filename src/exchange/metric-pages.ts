@@ -2,6 +2,7 @@ import type { DataSource } from "typeorm";
 import { dialectOf } from "../storage/dialect";
 import { openReadSnapshot } from "../storage/read-snapshot";
 import { type ExportFilter, filterToSql } from "./metric-filter";
+import { expandMarkedReals } from "./shortest-reals";
 
 /** One page of rendered lines, joined by the page separator, and how many rows it holds. */
 export interface RenderedPage {
@@ -56,7 +57,8 @@ export async function* readRenderedPages(
     // group_concat receives the rows in ORDER BY order. The last key is max(started_at || x'01' || id):
     // x'01' sorts below every character of a timestamp, so this orders exactly as (started_at, execution_id).
     const sqlPage =
-      `SELECT group_concat(line, '${renderer.separator.replace(/\n/g, "' || char(10) || '")}') AS text, ` +
+      // As a BLOB, so that the marker bytes before each real (sql-encoding.ts) reach expandMarkedReals intact.
+      `SELECT CAST(group_concat(line, '${renderer.separator.replace(/\n/g, "' || char(10) || '")}') AS BLOB) AS text, ` +
       `max(k) AS last, count(*) AS n FROM (SELECT ${renderer.sql} AS line, "started_at" || char(1) || "execution_id" AS k ` +
       `FROM "execution_metrics" WHERE ${where} AND ("started_at", "execution_id") > (?, ?) ` +
       `ORDER BY "started_at", "execution_id" LIMIT ${options.pageSize})`;
@@ -68,7 +70,7 @@ export async function* readRenderedPages(
         const rows = Number(row?.n ?? 0);
         if (rows === 0) return;
         [lastStarted, lastId] = String(row.last).split("\u0001");
-        yield { text: String(row.text), rows };
+        yield { text: expandMarkedReals(row.text as Buffer), rows };
         if (rows < options.pageSize) return;
       } else {
         const rows = await cursor.query(page, [...parameters, lastStarted, lastId]);

@@ -1,4 +1,5 @@
 import { type ColumnSpec, EXECUTION_METRIC_COLUMNS } from "../model/execution-metric-columns";
+import { REAL_MARKER_BYTE } from "./shortest-reals";
 
 /**
  * SQLite expressions that render a whole export line inside SQLite, in the dialect of csv-encoding.ts.
@@ -9,10 +10,11 @@ import { type ColumnSpec, EXECUTION_METRIC_COLUMNS } from "../model/execution-me
  * Measured on 200,000 rows: 2.3 s against the shell's 0.85 s; fast-csv or hand-joined strings over row
  * objects were 9x and 6x (see bench/RESULTS.md).
  *
- * Numbers are rendered by SQLite: integers exactly; reals with 18 significant digits, always with a decimal
- * point or exponent (`5.0`, `0.300000000000000044`, `9.99999999999999955e-08`), which parse back to the identical
- * double, so import then export reproduces a file byte for byte (see EXACT_REAL). (json_quote/json_object are
- * NOT used for reals: SQLite's JSON functions print 15 digits and lose precision, `0.1+0.2` becomes `0.3`.)
+ * Numbers: integers are rendered by SQLite exactly; reals in their shortest exact form, JavaScript's String(x)
+ * (`5`, `0.30000000000000004`, `1e-7`), which parses back to the identical double, so import then export
+ * reproduces a file byte for byte. SQLite writes each real exactly in 18 digits behind a marker byte, and
+ * shortest-reals.ts shortens them as the page is decoded (see MARKED_REAL). (json_quote/json_object are NOT
+ * used for reals: SQLite's JSON functions print 15 digits and lose precision, `0.1+0.2` becomes `0.3`.)
  *
  * Columns whose every write path validates them to a fixed alphabet (UUIDs, the version, the status, the
  * ISO timestamps) are written as they are; every free-text column goes through quoting.
@@ -24,13 +26,14 @@ const FIXED_ALPHABET = new Set(["execution_id", "parent_execution_id", "metric_v
 const ident = (column: ColumnSpec) => `"${column.name}"`;
 
 /**
- * A real as text that parses back to the same double: 18 significant digits with printf's `!` flag (which
- * lifts the 16-digit limit). SQLite's shorter renderings (CAST AS TEXT, %!.17g) are NOT always exact: for
- * about 0.1% of computed values such as costs it prints 15 digits that its own text-to-real conversion maps
- * back to the value but a correct parser does not (e.g. 1.73399999999999986e-4 printed as 0.0001734). Checked
- * on 90,000 values from 5e-324 to 1.8e308: every 18-digit rendering parses back exactly.
+ * A real as the marker byte 0xFF (a text of one invalid UTF-8 byte) followed by text that parses back to the
+ * same double: 18 significant digits with printf's `!` flag (which lifts the 16-digit limit). SQLite's shorter
+ * renderings (CAST AS TEXT, %!.17g) are NOT always exact: for about 0.1% of computed values such as costs it
+ * prints 15 digits that its own text-to-real conversion maps back to the value but a correct parser does not
+ * (e.g. 1.73399999999999986e-4 printed as 0.0001734). Checked on 90,000 values from 5e-324 to 1.8e308: every
+ * 18-digit rendering parses back exactly. expandMarkedReals (shortest-reals.ts) turns it into the shortest form.
  */
-const EXACT_REAL = (c: string) => `printf('%!.18g', ${c})`;
+const MARKED_REAL = (c: string) => `CAST(X'${REAL_MARKER_BYTE.toString(16)}' AS TEXT) || printf('%!.18g', ${c})`;
 
 function csvCellSql(column: ColumnSpec, neutralize: boolean): string {
   const c = ident(column);
@@ -39,7 +42,7 @@ function csvCellSql(column: ColumnSpec, neutralize: boolean): string {
     case "timestamp":
       return c; // printf's %s renders NULL as an empty cell
     case "real":
-      return `CASE WHEN ${c} IS NULL THEN NULL ELSE ${EXACT_REAL(c)} END`;
+      return `CASE WHEN ${c} IS NULL THEN NULL ELSE ${MARKED_REAL(c)} END`;
     case "boolean":
       return `CASE WHEN ${c} IS NULL THEN NULL WHEN ${c} THEN 'true' ELSE 'false' END`;
     case "json-array":
@@ -68,7 +71,7 @@ function jsonValueSql(column: ColumnSpec): string {
     case "integer":
       return `IFNULL(${c}, 'null')`;
     case "real":
-      return `CASE WHEN ${c} IS NULL THEN 'null' ELSE ${EXACT_REAL(c)} END`;
+      return `CASE WHEN ${c} IS NULL THEN 'null' ELSE ${MARKED_REAL(c)} END`;
     case "boolean":
       return `CASE WHEN ${c} IS NULL THEN 'null' WHEN ${c} THEN 'true' ELSE 'false' END`;
     case "json-array":
