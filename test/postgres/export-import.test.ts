@@ -36,9 +36,9 @@ async function csvCells(file: string): Promise<string[][]> {
 }
 
 /**
- * The export contract across databases: every cell is byte-identical except real numbers, which are the same
- * double written in each database's form (SQLite: up to 17 significant digits and always a decimal point,
- * `5.0`; PostgreSQL: JavaScript's shortest round-trip form, `5`).
+ * The export contract across databases: every cell is byte-identical, real numbers included (both write the
+ * shortest exact form, JavaScript's String(x): `5`, `0.94`); a real also compared as a double, so a failure
+ * says whether the value or only its text differs.
  */
 function expectSameCells(pg: string[][], sqlite: string[][], header: string[]): void {
   expect(pg.length).toBe(sqlite.length);
@@ -48,9 +48,8 @@ function expectSameCells(pg: string[][], sqlite: string[][], header: string[]): 
       const column = header[j];
       if (i > 0 && REAL_COLUMNS.has(column) && cell !== "") {
         expect({ line: i, column, value: Number(cell) }).toEqual({ line: i, column, value: Number(sqlite[i][j]) });
-      } else {
-        expect({ line: i, column, cell }).toEqual({ line: i, column, cell: sqlite[i][j] });
       }
+      expect({ line: i, column, cell }).toEqual({ line: i, column, cell: sqlite[i][j] });
     });
   });
 }
@@ -63,6 +62,8 @@ function expectSameJson(pgText: string, sqliteText: string, ndjson: boolean): vo
   // Only number tokens may differ: with every number blanked out the bytes agree.
   const blank = (text: string) => text.replace(/:-?\d+(\.\d+)?([eE][-+]?\d+)?(?=[,}])/g, ":#");
   expect(blank(pgText)).toBe(blank(sqliteText));
+  // ...and now the numbers too: both write the shortest exact form of every real (exchange/shortest-reals.ts).
+  expect(pgText).toBe(sqliteText);
 }
 
 describePg("export and import on PostgreSQL", () => {
@@ -88,7 +89,7 @@ describePg("export and import on PostgreSQL", () => {
     return { pgFile, sqliteFile };
   };
 
-  it("CSV: every row, same order and same cells as SQLite's export (reals: the same double)", async () => {
+  it("CSV: every row, same order and same cells as SQLite's export, reals byte for byte too", async () => {
     const { pgFile, sqliteFile } = await exportBoth("all.csv", (s, f) => s.exportCsv(f, undefined, { pageSize: 37 }));
     const pg = await csvCells(pgFile);
     const sqlite = await csvCells(sqliteFile);
@@ -109,7 +110,7 @@ describePg("export and import on PostgreSQL", () => {
     expectSameCells(pg, await csvCells(sqliteFile), pg[0]);
   });
 
-  it("JSON and NDJSON: the same values and structure as SQLite's", async () => {
+  it("JSON and NDJSON: the same bytes as SQLite's", async () => {
     const json = await exportBoth("all.json", (s, f) => s.exportJson(f, undefined, { pageSize: 50 }));
     expectSameJson(readFileSync(json.pgFile, "utf8"), readFileSync(json.sqliteFile, "utf8"), false);
     const nd = await exportBoth("all.ndjson", (s, f) => s.exportJson(f, undefined, { format: "ndjson", pageSize: 50 }));
