@@ -1,7 +1,8 @@
 import type { ExecutionMetricRow } from "../../model/execution-metric-columns";
 import { FileIdentityCheck } from "../file-identity";
-import { buildInsert, rowsPerStatement, toParameters } from "../insert-statement";
+import { rowsPerStatement } from "../insert-statement";
 import { CallGate } from "./call-gate";
+import { type SharedValueInsert, sharedValueInsert } from "./shared-value-insert";
 import type { BatchWriter, SqliteWriterConfig } from "./writer-protocol";
 
 /** The part of node-sqlite3's API the writer uses. */
@@ -32,7 +33,7 @@ const BUSY_RETRY_MILLIS = 1;
 const HANDOFF_MIN_MILLIS = 2;
 const HANDOFF_SHARE = 0.1;
 
-/** Prepared INSERTs kept per connection (by row count). */
+/** Prepared INSERTs kept per connection (by row count and shared columns). */
 const STATEMENTS_KEPT = 4;
 
 /** Thrown for a call refused because the process is exiting or the writes were abandoned. */
@@ -61,7 +62,7 @@ export class SqliteBatchWriter implements BatchWriter {
   private readonly file: FileIdentityCheck;
   private readonly perStatement = rowsPerStatement("sqlite");
   private connection: Connection | null = null;
-  private statements = new Map<number, Statement>();
+  private statements = new Map<string, Statement>();
   /** When this thread last committed (epoch ms), and how long the lock is to stay free after it. */
   private lastCommit = Number.NEGATIVE_INFINITY;
   private handoffMillis = HANDOFF_MIN_MILLIS;
@@ -81,9 +82,9 @@ export class SqliteBatchWriter implements BatchWriter {
     const locked = Date.now();
     try {
       for (let start = 0; start < rows.length; start += this.perStatement) {
-        const chunk = rows.slice(start, start + this.perStatement);
-        const statement = await this.statementFor(db, chunk.length);
-        await this.call((done) => statement.run(toParameters(chunk, "sqlite"), done));
+        const insert = sharedValueInsert(rows.slice(start, start + this.perStatement));
+        const statement = await this.statementFor(db, insert);
+        await this.call((done) => statement.run(insert.parameters, done));
       }
       await this.withLockRetries(() => this.call((done) => db.exec("COMMIT", done)));
       this.lastCommit = Date.now();
@@ -147,15 +148,15 @@ export class SqliteBatchWriter implements BatchWriter {
   }
 
   /**
-   * The prepared INSERT for `rowCount` rows. At most STATEMENTS_KEPT are kept, the oldest finalized first, so
-   * that grouped writes (whose last statement may have any size) never pile statements up.
+   * The prepared statement of `insert`. At most STATEMENTS_KEPT are kept, the oldest finalized first, so that
+   * grouped writes (whose last statement may have any size) and changing shared columns never pile them up.
    */
-  private async statementFor(db: Connection, rowCount: number): Promise<Statement> {
-    let statement = this.statements.get(rowCount);
+  private async statementFor(db: Connection, insert: SharedValueInsert): Promise<Statement> {
+    let statement = this.statements.get(insert.key);
     if (statement !== undefined) return statement;
     let prepared: Statement | undefined;
     await this.call((done) => {
-      prepared = db.prepare(buildInsert(rowCount, "sqlite"), done);
+      prepared = db.prepare(insert.sql(), done);
     });
     statement = prepared!;
     for (const [count, oldest] of this.statements) {
@@ -163,7 +164,7 @@ export class SqliteBatchWriter implements BatchWriter {
       this.statements.delete(count);
       await this.call((done) => oldest.finalize(done));
     }
-    this.statements.set(rowCount, statement);
+    this.statements.set(insert.key, statement);
     return statement;
   }
 
