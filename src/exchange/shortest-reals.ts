@@ -18,7 +18,11 @@ export const REAL_MARKER_BYTE = 0xff;
 const REAL_TEXT_BYTE = new Uint8Array(256);
 for (const c of "0123456789+-.eEInf") REAL_TEXT_BYTE[c.charCodeAt(0)] = 1;
 
-/** Decodes a SQL-rendered page (UTF-8 bytes) into text, each marked real in its shortest exact form. */
+/**
+ * Decodes a SQL-rendered page (UTF-8 bytes) into text, each marked real in its shortest exact form. (Moving the
+ * bytes down in place and decoding once measured slower than decoding the pieces between reals and joining
+ * them: V8 builds the joined string as a rope.)
+ */
 export function expandMarkedReals(page: Buffer): string {
   let text = "";
   let from = 0;
