@@ -259,10 +259,11 @@ describe("packaging", () => {
       }
     }
 
-    // ...and the packed CLI's demo runs them: every demo skill records.
+    // ...and the packed CLI's demo runs them: every demo skill records, into the demo's own folder.
     const demo = run(process.execPath, [join(modules, "skill-metrics/dist/src/cli/main.js"), "demo", "--executions", "300"], app);
     for (const skill of ["csv_reader", "json_writer", "llm_summarize", "web_search", "report_pipeline"]) expect(demo).toMatch(new RegExp(`^${skill}\\s+\\d+`, "m"));
-    expect(existsSync(join(app, "report.html"))).toBe(true);
+    expect(existsSync(join(app, "skill-metrics-demo", "report.html"))).toBe(true);
+    expect(existsSync(join(app, "report.html"))).toBe(false);
   });
 
   // Uses the project the test above installed (the tarball unpacked, the repository's node_modules linked).
