@@ -118,28 +118,8 @@ function refused(message: string): SkillMetricsError {
 
 async function openFile(destination: string, finalPath: string): Promise<DestinationWriter> {
   const tempPath = `${finalPath}.tmp-${randomBytes(6).toString("hex")}`;
-  let handle: FileHandle;
-  try {
-    handle = await fs.open(tempPath, "wx");
-  } catch (error) {
-    throw new StorageError(`Cannot write ${destination}`, error);
-  }
-  let bytes = 0;
-  let closed = false;
-  const close = async () => {
-    if (!closed) {
-      closed = true;
-      await handle.close();
-    }
-  };
-  return {
-    get bytes() {
-      return bytes;
-    },
-    async write(chunk) {
-      bytes += await writeAll(handle, chunk, destination);
-    },
-    async commit() {
+  return handleWriter(await openHandle(tempPath, "wx", destination), destination, {
+    async commit(handle, close) {
       try {
         await handle.sync();
         await close();
@@ -150,10 +130,9 @@ async function openFile(destination: string, finalPath: string): Promise<Destina
       await syncDirectory(path.dirname(finalPath));
     },
     async abort() {
-      await close().catch(() => undefined);
       await fs.rm(tempPath, { force: true }).catch(() => undefined);
     },
-  };
+  });
 }
 
 /**
@@ -161,12 +140,35 @@ async function openFile(destination: string, finalPath: string): Promise<Destina
  * stays in place; a terminal or pipe has no position), never created, truncated or renamed.
  */
 async function openThrough(destination: string): Promise<DestinationWriter> {
-  let handle: FileHandle;
+  const handle = await openHandle(destination, constants.O_WRONLY | constants.O_APPEND | constants.O_NOCTTY, destination);
+  return handleWriter(handle, destination, {
+    async commit(_handle, close) {
+      try {
+        await close();
+      } catch (error) {
+        throw new StorageError(`Writing ${destination} failed`, error);
+      }
+    },
+  });
+}
+
+async function openHandle(file: string, flags: string | number, destination: string): Promise<FileHandle> {
   try {
-    handle = await fs.open(destination, constants.O_WRONLY | constants.O_APPEND | constants.O_NOCTTY);
+    return await fs.open(file, flags);
   } catch (error) {
     throw new StorageError(`Cannot write ${destination}`, error);
   }
+}
+
+/**
+ * A DestinationWriter over an open file handle: counts the bytes written, closes the handle once; `commit` and
+ * `abort` add what the kind of destination needs (the rename of a temporary file, its removal).
+ */
+function handleWriter(
+  handle: FileHandle,
+  destination: string,
+  steps: { commit(handle: FileHandle, close: () => Promise<void>): Promise<void>; abort?(): Promise<void> },
+): DestinationWriter {
   let bytes = 0;
   let closed = false;
   const close = async () => {
@@ -182,15 +184,10 @@ async function openThrough(destination: string): Promise<DestinationWriter> {
     async write(chunk) {
       bytes += await writeAll(handle, chunk, destination);
     },
-    async commit() {
-      try {
-        await close();
-      } catch (error) {
-        throw new StorageError(`Writing ${destination} failed`, error);
-      }
-    },
+    commit: () => steps.commit(handle, close),
     async abort() {
       await close().catch(() => undefined);
+      await steps.abort?.();
     },
   };
 }
