@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { packagesLoadedAtLoad, SRC } from "./eager-imports";
 
 /**
  * The NestJS peers are optional: neither the package entry nor skill-metrics/nestjs loads a `@nestjs/*` package
@@ -8,39 +9,12 @@ import { dirname, join, relative, resolve } from "node:path";
  * module loaded at load time (value imports and export-froms, bare imports, top-level requires); the consumer
  * projects (test/packaging/consumer-projects.test.ts) run the packed module in a real Nest application.
  */
-const SRC = resolve(__dirname, "../../../src");
-const EAGER = /^(?:import|export)\s+(?!type\b)[^;]*?from\s*["']([^"']+)["']|^import\s*["']([^"']+)["']|^(?:const|let|var)\s[^=]*=\s*require\(\s*["']([^"']+)["']\s*\)/gm;
-
-function resolveModule(from: string, specifier: string): string {
-  const base = resolve(dirname(from), specifier);
-  for (const candidate of [`${base}.ts`, join(base, "index.ts"), base]) if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
-  throw new Error(`${relative(SRC, from)}: cannot resolve ${specifier}`);
-}
-
-/** Every package loaded when `entry` loads. */
-function packagesLoaded(entry: string): Set<string> {
-  const packages = new Set<string>();
-  const seen = new Set<string>();
-  const walk = (file: string) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    const text = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
-    for (const match of text.matchAll(EAGER)) {
-      const specifier = match[1] ?? match[2] ?? match[3];
-      if (match[1] !== undefined && /^import\s*\{\s*(?:type\s+[\w$]+(?:\s+as\s+[\w$]+)?\s*,?\s*)+\}/.test(match[0])) continue;
-      if (specifier.startsWith(".")) walk(resolveModule(file, specifier));
-      else packages.add(specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0]);
-    }
-  };
-  walk(entry);
-  return packages;
-}
 
 describe("optional peers: no entry loads @nestjs/*", () => {
   it.each(["index.ts", "nestjs/index.ts"])("src/%s loads no @nestjs package", (entry) => {
-    const loaded = packagesLoaded(join(SRC, entry));
+    const loaded = packagesLoadedAtLoad(join(SRC, entry));
     expect(loaded.has("typeorm")).toBe(true); // the walk does see what the entry loads
-    expect([...loaded].filter((name) => name.startsWith("@nestjs/"))).toEqual([]);
+    expect([...loaded.keys()].filter((name) => name.startsWith("@nestjs/"))).toEqual([]);
   });
 
   it("the package entry does not reach src/nestjs at all", () => {

@@ -1,5 +1,6 @@
-import { existsSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { packagesLoadedAtLoad, SRC } from "./eager-imports";
 
 /**
  * The OpenTelemetry peers are optional (issue 19): the package entry must not load `@opentelemetry/*`, so an
@@ -9,42 +10,10 @@ import { dirname, join, relative, resolve } from "node:path";
  * collector reaches the OpenTelemetry code only through the lazy require inside `executionTracerFor`, taken
  * when the `openTelemetry` option is given. The packaging test proves the same on the packed build at run time.
  */
-const SRC = resolve(__dirname, "../../../src");
-/** Statements that load a module when the file loads: value imports/exports and top-level requires. */
-const EAGER = /^(?:import|export)\s+(?!type\b)[^;]*?from\s*["']([^"']+)["']|^import\s*["']([^"']+)["']|^(?:const|let|var)\s[^=]*=\s*require\(\s*["']([^"']+)["']\s*\)/gm;
-
-function resolveModule(from: string, specifier: string): string {
-  const base = resolve(dirname(from), specifier);
-  for (const candidate of [`${base}.ts`, join(base, "index.ts"), base]) if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
-  throw new Error(`${relative(SRC, from)}: cannot resolve ${specifier}`);
-}
-
-/** Every package the loading of `entry` loads, with one chain of files that reaches it. */
-function packagesLoaded(entry: string): Map<string, string[]> {
-  const packages = new Map<string, string[]>();
-  const seen = new Set<string>();
-  const walk = (file: string, chain: string[]) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    const text = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
-    for (const match of text.matchAll(EAGER)) {
-      const specifier = match[1] ?? match[2] ?? match[3];
-      // `import { type A, type B } from` is type-only as a whole when every name is.
-      if (match[1] !== undefined && /^import\s*\{\s*(?:type\s+[\w$]+(?:\s+as\s+[\w$]+)?\s*,?\s*)+\}/.test(match[0])) continue;
-      if (specifier.startsWith(".")) walk(resolveModule(file, specifier), [...chain, relative(SRC, file)]);
-      else {
-        const name = specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0];
-        if (!packages.has(name)) packages.set(name, [...chain, relative(SRC, file)]);
-      }
-    }
-  };
-  walk(entry, []);
-  return packages;
-}
 
 describe("optional peers: the package entry does not load OpenTelemetry", () => {
   it("no module loaded by src/index.ts loads @opentelemetry/*", () => {
-    const loaded = packagesLoaded(join(SRC, "index.ts"));
+    const loaded = packagesLoadedAtLoad(join(SRC, "index.ts"));
     expect(loaded.has("typeorm")).toBe(true); // the walk does see what the entry loads
     const otel = [...loaded].filter(([name]) => name.startsWith("@opentelemetry/")).map(([name, chain]) => `${chain.join(" → ")} → ${name}`);
     expect(otel).toEqual([]);
