@@ -21,8 +21,9 @@ import { serializeWrite } from "./write-queue";
  * on PostgreSQL each write checks out its own pooled connection, and one that failed is discarded.
  *
  * On SQLite the DataSource's one connection is shared, so writes queue behind every other write on it (see
- * serializeWrite). This store is the recorder's for SQLite (files and `:memory:`) and for DataSources users pass
- * in, and the import's; the recorder of a PostgreSQL URL uses a writer thread instead (WriterThreadStore).
+ * serializeWrite). This store is the recorder's for `:memory:` and for DataSources users pass in, and the
+ * import's; the recorder of the collector's own SQLite file or PostgreSQL URL uses a writer thread instead
+ * (WriterThreadStore).
  *
  * A SQLite file deleted (or replaced) while open is detected before each write: SQLite itself would go on
  * "committing" into the unlinked file, and those rows would vanish with the process. The write fails
