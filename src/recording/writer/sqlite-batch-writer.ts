@@ -100,13 +100,19 @@ export class SqliteBatchWriter implements BatchWriter {
     }
   }
 
-  /** Closes the connection (SQLite rolls back anything left open); the next write opens a new one. */
+  /**
+   * Closes the connection (SQLite rolls back anything left open); the next write opens a new one. The kept
+   * statements are finalized first: SQLite refuses to close a connection with statements left (SQLITE_BUSY),
+   * which would leave it open for the life of the process.
+   */
   async close(): Promise<void> {
     const db = this.connection;
+    const statements = [...this.statements.values()];
     this.connection = null;
     this.statements = new Map();
     if (db === null) return;
     try {
+      for (const statement of statements) await this.call((done) => statement.finalize(done));
       await this.call((done) => db.close(done));
     } catch {
       // Already unusable, or the process is exiting: nothing left to release.

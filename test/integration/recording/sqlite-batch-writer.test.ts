@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as sqlite3 from "sqlite3";
@@ -28,6 +28,19 @@ function readBack(file: string): Promise<Record<string, unknown>[]> {
       });
     });
   });
+}
+
+/** This process's open descriptors on `file` or its -wal/-shm (Linux: /proc/self/fd). */
+function openDescriptorsOn(file: string): string[] {
+  const targets: string[] = [];
+  for (const fd of readdirSync("/proc/self/fd")) {
+    try {
+      targets.push(readlinkSync(`/proc/self/fd/${fd}`));
+    } catch {
+      // Closed while listing.
+    }
+  }
+  return targets.filter((target) => target.startsWith(file));
 }
 
 /** A column's value as SQLite stores it: booleans as 0/1, arrays as JSON text. */
@@ -80,6 +93,8 @@ describe("SqliteBatchWriter: rows stored exactly, shared columns bound once", ()
     // Written again: the ids are stored, so nothing changes (exactly-once replays).
     await writer.write(rows.slice(0, 10));
     await writer.close();
+    // Closed for real: its prepared statements were finalized first, else SQLite keeps the connection open.
+    expect(openDescriptorsOn(file)).toEqual([]);
 
     const back = await readBack(file);
     expect(back).toHaveLength(rows.length);
