@@ -123,6 +123,9 @@ export interface ExecutionMetricRow {
   environment: string | null;
   notes: string | null;
   tags: string[];
+  variant: string | null;
+  experiment_id: string | null;
+  latency_acceptable: boolean | null;
 }
 
 /** Lifecycle state of an execution. Only `running` is unfinished. */
@@ -181,6 +184,9 @@ export const EXECUTION_METRIC_COLUMNS: readonly ColumnSpec[] = [
   column("environment", "text", { nullable: true, maxLength: LIMITS.environmentLength }),
   column("notes", "text", { nullable: true, maxLength: LIMITS.textCap, cut: true }),
   column("tags", "json-array", { minLength: 1, maxLength: LIMITS.tagLength, maxItems: LIMITS.tagCount }),
+  column("variant", "text", { nullable: true, minLength: 1, maxLength: LIMITS.variantLength }),
+  column("experiment_id", "text", { nullable: true, minLength: 1, maxLength: ID }),
+  column("latency_acceptable", "boolean", { nullable: true }),
 ];
 
 /** Column names in documented order. */

@@ -7,12 +7,14 @@
  * options, setters, validation, the stored-row check and the import's size limits. An emoji counts 2.
  */
 export const LIMITS = {
-  /** skill_id, job_id, agent_id, model_name: characters. */
+  /** skill_id, job_id, agent_id, model_name, experiment_id: characters. */
   identifierLength: 255,
   /** environment: characters. */
   environmentLength: 64,
   /** error_category: characters. */
   errorCategoryLength: 64,
+  /** variant (the arm of an experiment an execution ran in): characters. */
+  variantLength: 64,
   /** input_hash: characters (a sha256 hex digest is 64). */
   inputHashLength: 128,
   /** One tag: characters. */

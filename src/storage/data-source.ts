@@ -2,19 +2,33 @@ import { DataSource, type DataSourceOptions } from "typeorm";
 import { ErrorCategory } from "./entities/ErrorCategory.entity";
 import { ExecutionMetric } from "./entities/ExecutionMetric.entity";
 import { SkillProfile } from "./entities/SkillProfile.entity";
+import { ExecutionAnomaly } from "./entities/ExecutionAnomaly.entity";
+import { ExecutionReview } from "./entities/ExecutionReview.entity";
+import { CorrectiveAction } from "./entities/CorrectiveAction.entity";
+import { LearningLink } from "./entities/LearningLink.entity";
 import { InitialSchema1764288000000 } from "../../migrations/1764288000000-InitialSchema";
 import { QueryIndexes1764374400000 } from "../../migrations/1764374400000-QueryIndexes";
 import { PagedIndexes1764460800000 } from "../../migrations/1764460800000-PagedIndexes";
+import { Annotations1764547200001 } from "../../migrations/1764547200001-Annotations";
+import { VariantsAndLatency1764547200000 } from "../../migrations/1764547200000-VariantsAndLatency";
 import { ConfigurationError } from "../errors";
 import { checkSupportedDataSource, type Dialect, dialectOf } from "./dialect";
 import { type DataSourceLike, isDataSourceLike } from "./data-source-like";
 import { checkEntitiesRegistered, checkSchemaPresent, checkSqliteDatabaseNamed, checkSynchronizeOff, listsMigrations } from "./data-source-checks";
 
 /** The entities of skill-metrics, for users who include them in their own DataSource. */
-export const SKILL_METRICS_ENTITIES = [ExecutionMetric, SkillProfile, ErrorCategory];
+export const SKILL_METRICS_ENTITIES = [
+  ExecutionMetric,
+  SkillProfile,
+  ErrorCategory,
+  ExecutionAnomaly,
+  ExecutionReview,
+  CorrectiveAction,
+  LearningLink,
+];
 
 /** The migrations of skill-metrics in order, for users who run them from their own DataSource. */
-export const SKILL_METRICS_MIGRATIONS = [InitialSchema1764288000000, QueryIndexes1764374400000, PagedIndexes1764460800000];
+export const SKILL_METRICS_MIGRATIONS = [InitialSchema1764288000000, QueryIndexes1764374400000, PagedIndexes1764460800000, VariantsAndLatency1764547200000, Annotations1764547200001];
 
 /** The SQLite file used when nothing else is said. */
 export const DEFAULT_DATABASE_PATH = "execution_metrics.db";

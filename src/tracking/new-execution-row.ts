@@ -63,5 +63,8 @@ export function newExecutionRow(
     environment: spec.environment,
     notes: null,
     tags: spec.tags as string[],
+    variant: null,
+    experiment_id: null,
+    latency_acceptable: null,
   };
 }

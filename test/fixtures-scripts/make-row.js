@@ -44,6 +44,9 @@ function makeRow(index, run = 0, overrides = {}) {
     environment: "test",
     notes: null,
     tags: [],
+    variant: null,
+    experiment_id: null,
+    latency_acceptable: null,
     ...overrides,
   };
 }

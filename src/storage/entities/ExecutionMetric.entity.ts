@@ -61,7 +61,9 @@ const toDate = ({ value }: { value: unknown }) =>
   "errorCategory",
   "tokensIn",
   "tokensOut",
+  "latencyAcceptable",
 ])
+@Index("IDX_execution_metrics_skill_variant", ["skillId", "variant", "startedAt"])
 export class ExecutionMetric {
   /** UUID; the SDK generates time-ordered UUIDv7, imports may carry any RFC 4122 version. */
   @PrimaryColumn({ name: "execution_id", type: "varchar", length: 36 })
@@ -342,4 +344,32 @@ export class ExecutionMetric {
   @MaxLength(COLUMN_RULES.tags.maxLength!, { each: true })
   @ArrayMaxSize(COLUMN_RULES.tags.maxItems!)
   tags!: string[];
+
+  /** The arm of an experiment this execution ran in ("baseline", "prompt-v2"); compared by compareVariants. */
+  @Column({ name: "variant", type: "varchar", length: LIMITS.variantLength, nullable: true })
+  @Expose({ name: "variant" })
+  @IsOptional()
+  @IsString()
+  @MinLength(COLUMN_RULES.variant.minLength!)
+  @MaxLength(COLUMN_RULES.variant.maxLength!)
+  variant!: string | null;
+
+  /** The experiment the variant belongs to, as the caller names it. */
+  @Column({ name: "experiment_id", type: "varchar", length: LIMITS.identifierLength, nullable: true })
+  @Expose({ name: "experiment_id" })
+  @IsOptional()
+  @IsString()
+  @MinLength(COLUMN_RULES.experiment_id.minLength!)
+  @MaxLength(COLUMN_RULES.experiment_id.maxLength!)
+  experimentId!: string | null;
+
+  /**
+   * Whether the finished execution took at most its latency budget (total_duration_ms ≤ budget), whatever its
+   * status; null when it had no budget or is still running.
+   */
+  @Column({ name: "latency_acceptable", type: "boolean", nullable: true })
+  @Expose({ name: "latency_acceptable" })
+  @IsOptional()
+  @IsBoolean()
+  latencyAcceptable!: boolean | null;
 }

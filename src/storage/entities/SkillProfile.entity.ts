@@ -104,4 +104,10 @@ export class SkillProfile {
 
   @Column({ name: "success_rate_trend", type: "varchar", length: 8, nullable: true })
   successRateTrend!: SuccessRateTrend | null;
+
+  /**
+   * Of the finished executions that had a latency budget, the share that took at most it; null when none had one.
+   */
+  @Column({ name: "latency_acceptable_rate", type: "double precision", nullable: true })
+  latencyAcceptableRate!: number | null;
 }
