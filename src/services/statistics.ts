@@ -11,6 +11,9 @@
  *   mean first, then Σ(x − mean)²).
  * - Means of optional values: over the non-null values only; null when there are none (never NaN, never 0).
  * - Trends: see {@link isLowerBy} and {@link successRateTrend}.
+ * - Hypothesis tests and intervals (compareVariants, baselines), one per file beside this one:
+ *   mann-whitney.ts, welch-t-test.ts, two-proportion-test.ts, wilson-interval.ts; their distributions in
+ *   distributions.ts and special-functions.ts.
  */
 
 /** Where percentile p falls among n sorted values: the two ranks (0-based) and the weight of the upper one. */
