@@ -75,13 +75,21 @@ export class MetricValidationError extends SkillMetricsError {
   }
 }
 
-/** An execution was used out of order: ended twice, or recorded to after it ended. */
+/** An execution was used out of order: ended twice, or recorded to after it ended; or an annotation of one resolved twice. */
 export class ExecutionStateError extends SkillMetricsError {
   static override readonly CODE: string = "SKILL_METRICS_EXECUTION_STATE";
 
   static alreadyEnded(executionId: string): ExecutionStateError {
     return new ExecutionStateError(
       `Execution ${executionId} has already ended; end() may be called once. Record values before ending it.`,
+    );
+  }
+
+  /** An anomaly or review flag was resolved before: resolving is final. Code `SKILL_METRICS_ALREADY_RESOLVED`. */
+  static alreadyResolved(what: "anomaly" | "review", id: string): ExecutionStateError {
+    return new ExecutionStateError(
+      `The ${what} ${id} is already resolved; status "resolved" is final and a ${what} is resolved once. Nothing was changed.`,
+      { code: "SKILL_METRICS_ALREADY_RESOLVED" },
     );
   }
 }
@@ -92,6 +100,16 @@ export class NotFoundError extends SkillMetricsError {
 
   static execution(executionId: string): NotFoundError {
     return new NotFoundError(`No execution with execution_id "${executionId}" exists; nothing was changed.`);
+  }
+
+  /** No anomaly has this anomaly_id. */
+  static anomaly(anomalyId: string): NotFoundError {
+    return new NotFoundError(`No anomaly with anomaly_id "${anomalyId}" exists; nothing was changed.`);
+  }
+
+  /** No review flag has this review_id. */
+  static review(reviewId: string): NotFoundError {
+    return new NotFoundError(`No review flag with review_id "${reviewId}" exists; nothing was changed.`);
   }
 }
 

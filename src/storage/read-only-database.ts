@@ -174,8 +174,18 @@ async function checked(dataSource: DataSource, where: string, migrate: string): 
   }
 }
 
-/** Tables a reading command never writes: the executions (large) and the migration log. */
-const NEVER_WRITTEN = ["execution_metrics", "migrations"];
+/**
+ * Tables a reading command never writes: the executions (large), the migration log, and the annotations of
+ * executions (read only; their foreign keys name execution_metrics, which a TEMP copy could not reach).
+ */
+const NEVER_WRITTEN = [
+  "execution_metrics",
+  "migrations",
+  "execution_anomalies",
+  "execution_reviews",
+  "corrective_actions",
+  "execution_learnings",
+];
 
 /**
  * Gives every other table of the file (skill_profiles and whatever the profile service keeps beside it) a
