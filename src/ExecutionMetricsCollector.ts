@@ -30,8 +30,9 @@ import {
 } from "./exchange/ExportService";
 import { type ImportOptions, type ImportReport, ImportService } from "./exchange/ImportService";
 import {
+  type BaselineMetric,
+  type BaselineOf,
   type BaselineOptions,
-  type DurationBaseline,
   type ErrorAnalysis,
   type ErrorAnalysisOptions,
   type ExecutionFeedback,
@@ -268,8 +269,12 @@ export class ExecutionMetricsCollector {
     return this.guarded("Recording feedback failed", () => this.queries.recordFeedback(executionId, feedback));
   }
 
-  /** Mean, sample stddev and p95 of duration over the trailing window: the baseline anomaly detection reads. */
-  getBaseline(skillId: string, options: BaselineOptions): Promise<DurationBaseline> {
+  /**
+   * A skill's statistics over the trailing window for one metric (default duration): count, mean, sample
+   * stddev, p50/p95/p99 of duration, cost, tokens_in, tokens_out, output_quality or correctness; the rate and its
+   * Wilson interval for success_rate. The baseline anomaly detection reads. See MetricsQueryService.getBaseline.
+   */
+  getBaseline<M extends BaselineMetric = "duration">(skillId: string, options: BaselineOptions<M>): Promise<BaselineOf<M>> {
     return this.guarded("Reading the baseline failed", () => this.queries.getBaseline(skillId, options));
   }
 

@@ -49,6 +49,12 @@ export type {
   ExecutionFeedback,
   BaselineOptions,
   DurationBaseline,
+  BaselineMetric,
+  BaselineOf,
+  NumericBaseline,
+  NumericBaselineMetric,
+  SuccessRateBaseline,
+  ConfidenceInterval,
   MetricsQueryServiceOptions,
 } from "./services/MetricsQueryService";
 export { ProfileService } from "./services/ProfileService";

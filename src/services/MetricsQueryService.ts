@@ -2,21 +2,38 @@ import type { DataSource } from "typeorm";
 import { serializeWrite } from "../storage/write-queue";
 import { ExecutionMetric } from "../storage/entities/ExecutionMetric.entity";
 import { ConfigurationError, MetricValidationError, NotFoundError, type ValidationIssue } from "../errors";
-import { summarizeDurations } from "./duration-statistics";
-import type { BaselineOptions, DurationBaseline } from "./duration-baseline";
+import { summarizeColumn } from "./column-summary";
+import {
+  BASELINE_METRICS,
+  type BaselineMetric,
+  type BaselineOf,
+  type BaselineOptions,
+  NUMERIC_BASELINE_COLUMNS,
+  type NumericBaselineMetric,
+} from "./metric-baseline";
+import { wilsonInterval } from "./wilson-interval";
 import { type ErrorAnalysis, type ErrorAnalysisOptions, queryErrorGroups } from "./error-analysis";
 import { type ExecutionFeedback, feedbackChanges } from "./execution-feedback";
 import { encodeCursor } from "./metrics-cursor";
 import { buildMetricsPageQuery, type MetricsPage, type MetricsPageQuery, type MetricsQuery } from "./metrics-page-query";
 import { requireString, toIso } from "./query-arguments";
 import { type Dialect, dialectOf } from "../storage/dialect";
-import { FAILED, type Query, queryFor, toNumber } from "../storage/sql-support";
+import { FAILED, FINISHED, type Query, queryFor, toNumber } from "../storage/sql-support";
 
 // The types of this service's methods live beside the code that serves them; they stay importable from here.
 export type { MetricsQuery, MetricsPage } from "./metrics-page-query";
 export type { ErrorAnalysis, ErrorAnalysisOptions, ErrorGroup } from "./error-analysis";
 export type { ExecutionFeedback } from "./execution-feedback";
-export type { BaselineOptions, DurationBaseline } from "./duration-baseline";
+export type {
+  BaselineMetric,
+  BaselineOf,
+  BaselineOptions,
+  DurationBaseline,
+  NumericBaseline,
+  NumericBaselineMetric,
+  SuccessRateBaseline,
+} from "./metric-baseline";
+export type { ConfidenceInterval } from "./wilson-interval";
 
 /** Options of {@link MetricsQueryService}. Every field is optional. */
 export interface MetricsQueryServiceOptions {
@@ -153,13 +170,21 @@ export class MetricsQueryService {
   }
 
   /**
-   * Mean, sample stddev and p95 of total_duration_ms over the skill's finished executions that started in the
-   * trailing window [now − windowMillis, now): the baseline anomaly detection compares new executions with.
-   * Definitions as in profiles (statistics.ts).
+   * The baseline anomaly detection compares new executions with: a skill's finished executions that started in
+   * the trailing window [now − windowMillis, now), summarized for one metric (default "duration"):
+   * - duration, cost, tokens_in, tokens_out, output_quality, correctness: count of the executions with a value,
+   *   mean, sample stddev, p50/p95/p99 (definitions as in profiles, statistics.ts); duration also keeps its
+   *   original fields meanDurationMs, stddevDurationMs, p95DurationMs;
+   * - success_rate: count, successes, rate and its 95% Wilson score interval.
+   * @throws MetricValidationError naming `skillId`, `metric`, `windowMillis` or `now` when one is invalid.
    */
-  async getBaseline(skillId: string, options: BaselineOptions): Promise<DurationBaseline> {
+  async getBaseline<M extends BaselineMetric = "duration">(skillId: string, options: BaselineOptions<M>): Promise<BaselineOf<M>> {
     const issues: ValidationIssue[] = [];
     requireString(skillId, "skillId", issues);
+    const metric: BaselineMetric = options?.metric ?? "duration";
+    if (!BASELINE_METRICS.includes(metric)) {
+      issues.push({ field: "metric", value: metric, rule: "isIn", message: `must be one of ${BASELINE_METRICS.join(", ")}` });
+    }
     const windowMillis = options?.windowMillis;
     if (typeof windowMillis !== "number" || !Number.isFinite(windowMillis) || windowMillis <= 0) {
       issues.push({ field: "windowMillis", value: windowMillis, rule: "positive", message: "must be a number of milliseconds > 0" });
@@ -170,20 +195,31 @@ export class MetricsQueryService {
     }
     if (issues.length > 0) throw new MetricValidationError(issues, "baseline query");
     const from = new Date(now.getTime() - windowMillis);
-    const summary = await summarizeDurations(
-      this.query,
-      { where: "skill_id = ? AND started_at >= ? AND started_at < ?", params: [skillId, from.toISOString(), now.toISOString()] },
-      [0.95],
-    );
-    return {
-      skillId,
-      from,
-      to: now,
-      count: summary.count,
-      meanDurationMs: summary.mean,
-      stddevDurationMs: summary.stddev,
-      p95DurationMs: summary.percentiles[0],
-    };
+    const scope = { where: "skill_id = ? AND started_at >= ? AND started_at < ?", params: [skillId, from.toISOString(), now.toISOString()] };
+
+    if (metric === "success_rate") {
+      const rows = await this.query<{ n: unknown; s: unknown }>(
+        `SELECT COUNT(*) AS n, SUM(CASE WHEN status = 'success' THEN 1 ELSE 0 END) AS s FROM execution_metrics WHERE ${FINISHED} AND ${scope.where}`,
+        scope.params,
+      );
+      const count = toNumber(rows[0]?.n ?? 0);
+      const successes = count === 0 ? 0 : toNumber(rows[0]?.s ?? 0);
+      return {
+        skillId,
+        metric,
+        from,
+        to: now,
+        count,
+        successes,
+        rate: count === 0 ? null : successes / count,
+        interval: wilsonInterval(successes, count),
+      } as BaselineOf<M>;
+    }
+    const summary = await summarizeColumn(this.query, NUMERIC_BASELINE_COLUMNS[metric as NumericBaselineMetric], scope, [0.5, 0.95, 0.99]);
+    const [p50, p95, p99] = summary.percentiles;
+    const baseline = { skillId, metric, from, to: now, count: summary.count, mean: summary.mean, stddev: summary.stddev, p50, p95, p99 };
+    if (metric !== "duration") return baseline as BaselineOf<M>;
+    return { ...baseline, meanDurationMs: summary.mean, stddevDurationMs: summary.stddev, p95DurationMs: p95 } as BaselineOf<M>;
   }
 
   private build(query: MetricsQuery): MetricsPageQuery {
