@@ -41,6 +41,14 @@ import {
   MetricsQueryService,
 } from "./services/MetricsQueryService";
 import { ProfileService, type ProfileServiceOptions } from "./services/ProfileService";
+import { type AnomalyMark, type AnomalyPage, type AnomalyQuery, type AnomalyResolution, AnomalyService } from "./services/AnomalyService";
+import { type CorrectiveActionInput, type CorrectiveActionQuery, CorrectiveActionService } from "./services/CorrectiveActionService";
+import { type LearningLinkOptions, type LearningLinkPage, type LearningLinkQuery, LearningLinkService } from "./services/LearningLinkService";
+import { type ReviewFlag, type ReviewPage, type ReviewQueueQuery, type ReviewResolution, ReviewService } from "./services/ReviewService";
+import type { CorrectiveAction } from "./storage/entities/CorrectiveAction.entity";
+import type { ExecutionAnomaly } from "./storage/entities/ExecutionAnomaly.entity";
+import type { ExecutionReview } from "./storage/entities/ExecutionReview.entity";
+import type { LearningLink } from "./storage/entities/LearningLink.entity";
 import { type ReportResult, ReportService } from "./report/ReportService";
 import type { ReportFilter } from "./report/report-data";
 import type { ExecutionMetric } from "./storage/entities/ExecutionMetric.entity";
@@ -114,6 +122,10 @@ export class ExecutionMetricsCollector {
   private readonly profiles: ProfileService;
   private readonly queries: MetricsQueryService;
   private readonly reports: ReportService;
+  private readonly anomalies: AnomalyService;
+  private readonly reviews: ReviewService;
+  private readonly correctiveActions: CorrectiveActionService;
+  private readonly learningLinks: LearningLinkService;
   /** Direct-API executions that may still be open; ended ones are swept out now and then. */
   private openExecutions = new Set<ExecutionContext>();
   private startedSinceSweep = 0;
@@ -143,6 +155,10 @@ export class ExecutionMetricsCollector {
     this.imports = new ImportService(dataSource);
     this.queries = new MetricsQueryService(dataSource);
     this.reports = new ReportService(dataSource, { profileOptions: options.profiles });
+    this.anomalies = new AnomalyService(dataSource);
+    this.reviews = new ReviewService(dataSource);
+    this.correctiveActions = new CorrectiveActionService(dataSource);
+    this.learningLinks = new LearningLinkService(dataSource);
   }
 
   /**
@@ -276,6 +292,92 @@ export class ExecutionMetricsCollector {
    */
   getBaseline<M extends BaselineMetric = "duration">(skillId: string, options: BaselineOptions<M>): Promise<BaselineOf<M>> {
     return this.guarded("Reading the baseline failed", () => this.queries.getBaseline(skillId, options));
+  }
+
+  /**
+   * Marks an execution as anomalous (Phase 2a): `detector` (1–255 characters) and `kind` (1–64) required;
+   * `score` (finite), `severity` (low, medium, high, critical) and `details` (an object, ≤ 64 KiB as JSON)
+   * optional. Returns the anomaly's id; it is "open" until resolveAnomaly. Executions recorded before the call
+   * are found (the recorder is flushed first).
+   *
+   * @throws MetricValidationError naming the field and rule; NotFoundError for an unknown execution. Nothing is written then.
+   */
+  markAnomaly(executionId: string, mark: AnomalyMark): Promise<string> {
+    return this.guarded("Marking the anomaly failed", () => this.anomalies.markAnomaly(executionId, mark));
+  }
+
+  /**
+   * One page of anomalies (filters: skill, [from, to) on the execution's started_at, detector, kind, status),
+   * newest execution first. Pass `nextCursor` back as `after` for the next page.
+   */
+  getAnomalies(query?: AnomalyQuery): Promise<AnomalyPage> {
+    return this.guarded("Reading anomalies failed", () => this.anomalies.getAnomalies(query));
+  }
+
+  /**
+   * Resolves an open anomaly with a `resolution` (1–255 characters) and optional `notes`; returns it.
+   *
+   * @throws NotFoundError for an unknown id; ExecutionStateError (code SKILL_METRICS_ALREADY_RESOLVED) when it
+   *   was resolved before; MetricValidationError for a bad resolution.
+   */
+  resolveAnomaly(anomalyId: string, resolution: AnomalyResolution): Promise<ExecutionAnomaly> {
+    return this.guarded("Resolving the anomaly failed", () => this.anomalies.resolveAnomaly(anomalyId, resolution));
+  }
+
+  /**
+   * Flags an execution for a person's review (Phase 2b) with a `reason` (1–4,096 characters) and optionally
+   * who flagged it (`by`, 1–255). Returns the flag's id; it waits in the review queue until resolveReview.
+   *
+   * @throws MetricValidationError naming the field and rule; NotFoundError for an unknown execution.
+   */
+  flagForReview(executionId: string, flag: ReviewFlag): Promise<string> {
+    return this.guarded("Flagging the execution for review failed", () => this.reviews.flagForReview(executionId, flag));
+  }
+
+  /** One page of the review queue: flags with status "open" unless told, of one skill or all, oldest first. */
+  getReviewQueue(query?: ReviewQueueQuery): Promise<ReviewPage> {
+    return this.guarded("Reading the review queue failed", () => this.reviews.getReviewQueue(query));
+  }
+
+  /**
+   * Resolves an open review flag with a `resolution` (1–255 characters) and optional `notes`; returns it.
+   *
+   * @throws NotFoundError for an unknown id; ExecutionStateError (code SKILL_METRICS_ALREADY_RESOLVED) when it
+   *   was resolved before; MetricValidationError for a bad resolution.
+   */
+  resolveReview(reviewId: string, resolution: ReviewResolution): Promise<ExecutionReview> {
+    return this.guarded("Resolving the review failed", () => this.reviews.resolveReview(reviewId, resolution));
+  }
+
+  /**
+   * Records what was done about an execution or an anomaly: exactly one of `executionId` and `anomalyId`,
+   * the `action` (1–4,096 characters), optionally `by` (1–255) and `notes`. Returns the action's id.
+   *
+   * @throws MetricValidationError (rule "exactlyOne" when both or neither id is given); NotFoundError for an
+   *   unknown execution or anomaly.
+   */
+  recordCorrectiveAction(input: CorrectiveActionInput): Promise<string> {
+    return this.guarded("Recording the corrective action failed", () => this.correctiveActions.recordCorrectiveAction(input));
+  }
+
+  /** The corrective actions recorded about one execution or one anomaly (exactly one id), oldest first. */
+  getCorrectiveActions(query: CorrectiveActionQuery): Promise<CorrectiveAction[]> {
+    return this.guarded("Reading corrective actions failed", () => this.correctiveActions.getCorrectiveActions(query));
+  }
+
+  /**
+   * Links an execution to a learning of Phase 2b (`learningId`, 1–255 characters) with a `relation` (1–64,
+   * default "related"). One link per pair: linking again replaces the relation. Returns the link.
+   *
+   * @throws MetricValidationError naming the field and rule; NotFoundError for an unknown execution.
+   */
+  linkLearning(executionId: string, learningId: string, options?: LearningLinkOptions): Promise<LearningLink> {
+    return this.guarded("Linking the learning failed", () => this.learningLinks.linkLearning(executionId, learningId, options));
+  }
+
+  /** One page of the executions linked to `learningId`, each link with its execution, in execution_id order. */
+  getExecutionsForLearning(learningId: string, query?: LearningLinkQuery): Promise<LearningLinkPage> {
+    return this.guarded("Reading the learning's executions failed", () => this.learningLinks.getExecutionsForLearning(learningId, query));
   }
 
   /**

@@ -32,6 +32,12 @@ export { SkillProfile } from "./storage/entities/SkillProfile.entity";
 export type { SuccessRateTrend } from "./storage/entities/SkillProfile.entity";
 export { ErrorCategory } from "./storage/entities/ErrorCategory.entity";
 export type { ErrorSeverity } from "./storage/entities/ErrorCategory.entity";
+export { ExecutionAnomaly } from "./storage/entities/ExecutionAnomaly.entity";
+export { ExecutionReview } from "./storage/entities/ExecutionReview.entity";
+export { CorrectiveAction } from "./storage/entities/CorrectiveAction.entity";
+export { LearningLink } from "./storage/entities/LearningLink.entity";
+export { ANOMALY_SEVERITIES } from "./model/annotation-values";
+export type { AnomalySeverity, AnnotationStatus } from "./model/annotation-values";
 export { EXECUTION_METRIC_COLUMNS } from "./model/execution-metric-columns";
 export type { ExecutionMetricRow, ExecutionStatus } from "./model/execution-metric-columns";
 export { LIMITS } from "./model/limits";
@@ -69,6 +75,16 @@ export type { ImportFormat, ImportOptions, ImportIssue, ImportReport } from "./e
 export { ReportService } from "./report/ReportService";
 export type { ReportOptions, ReportResult } from "./report/ReportService";
 export type { ReportFilter } from "./report/report-data";
+
+// Annotations of executions (anomalies, review, corrective actions, learning links)
+export { AnomalyService } from "./services/AnomalyService";
+export type { AnomalyMark, AnomalyResolution, AnomalyQuery, AnomalyPage } from "./services/AnomalyService";
+export { ReviewService } from "./services/ReviewService";
+export type { ReviewFlag, ReviewResolution, ReviewQueueQuery, ReviewPage } from "./services/ReviewService";
+export { CorrectiveActionService } from "./services/CorrectiveActionService";
+export type { CorrectiveActionInput, CorrectiveActionQuery } from "./services/CorrectiveActionService";
+export { LearningLinkService } from "./services/LearningLinkService";
+export type { LearningLinkOptions, LearningLinkQuery, LearningLinkPage } from "./services/LearningLinkService";
 
 // Errors
 export {
