@@ -12,9 +12,14 @@
 # it). When the machine has no such locale it is compiled into the temporary directory (localedef + LOCPATH),
 # so nothing outside it changes; if that fails too, C.UTF-8 is used and a warning says so.
 #
-# When PostgreSQL cannot be started, the command still runs, without SKILL_METRICS_TEST_PG_URL: the postgres
-# tests then fail loudly under CI=true and are skipped with a message otherwise; the script exits non-zero if the
-# command did or if CI=true.
+# When PostgreSQL cannot be started, the command still runs, without SKILL_METRICS_TEST_PG_URL and with
+# SKILL_METRICS_TEST_PG_UNAVAILABLE saying why (the skip line of test/support/skipped-suites-reporter.js prints
+# it): the postgres tests then fail loudly under CI=true and are skipped with a message otherwise; the script
+# exits non-zero if the command did or if CI=true.
+#
+# `npm test` runs jest inside this script, so a machine with PostgreSQL's binaries runs the postgres suite
+# without any setup. When SKILL_METRICS_TEST_PG_URL is already set (a server of your own, or this script around
+# `npm test`), that server is used and no cluster is started.
 #
 # Environment: PG_BIN (directory of initdb/pg_ctl; default: the newest /usr/lib/postgresql/*/bin or PATH),
 # PG_RUN_AS (user that owns the cluster when running as root; default postgres).
@@ -26,6 +31,9 @@ if [ "$#" -eq 0 ]; then
 fi
 
 log() { echo "with-postgres: $*" >&2; }
+# Why PostgreSQL could not be started, logged and kept for SKILL_METRICS_TEST_PG_UNAVAILABLE.
+unavailable() { UNAVAILABLE="$*"; log "$*"; }
+UNAVAILABLE=""
 
 find_bin() {
   if [ -n "${PG_BIN:-}" ]; then echo "$PG_BIN"; return; fi
@@ -55,7 +63,7 @@ start_postgres() {
   local bin
   bin=$(find_bin)
   if [ -z "$bin" ] || [ ! -x "$bin/initdb" ] || [ ! -x "$bin/pg_ctl" ]; then
-    log "PostgreSQL server binaries not found (install Debian's postgresql package, or set PG_BIN)"
+    unavailable "PostgreSQL server binaries not found (install Debian's postgresql package, or set PG_BIN)"
     return 1
   fi
   PG_CTL="$bin/pg_ctl"
@@ -65,7 +73,7 @@ start_postgres() {
   if [ "$(id -u)" = 0 ]; then
     local user="${PG_RUN_AS:-postgres}"
     if ! id "$user" >/dev/null 2>&1; then
-      log "running as root and user '$user' does not exist (set PG_RUN_AS to a non-root user)"
+      unavailable "running as root and user '$user' does not exist (set PG_RUN_AS to a non-root user)"
       return 1
     fi
     chown "$user" "$WORK_DIR"
@@ -93,14 +101,14 @@ start_postgres() {
 
   if ! "${RUN_AS[@]}" env ${LOCPATH:+LOCPATH="$LOCPATH"} "$bin/initdb" -D "$WORK_DIR/data" -U postgres \
     --auth=trust --encoding=UTF8 --locale="$locale" >"$WORK_DIR/initdb.log" 2>&1; then
-    log "initdb failed:"; cat "$WORK_DIR/initdb.log" >&2
+    unavailable "initdb failed (its output follows)"; cat "$WORK_DIR/initdb.log" >&2
     return 1
   fi
   # A throwaway cluster: durability settings off (faster tests), loopback only, socket in the work directory.
   if ! "${RUN_AS[@]}" env ${LOCPATH:+LOCPATH="$LOCPATH"} "$PG_CTL" -D "$WORK_DIR/data" -l "$WORK_DIR/server.log" -w -t 60 \
     -o "-c listen_addresses=127.0.0.1 -p $port -c unix_socket_directories=$WORK_DIR -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
     start >/dev/null 2>&1; then
-    log "pg_ctl start failed:"; cat "$WORK_DIR/server.log" >&2 2>/dev/null
+    unavailable "pg_ctl start failed (the server log follows)"; cat "$WORK_DIR/server.log" >&2 2>/dev/null
     return 1
   fi
   STARTED=1
@@ -108,16 +116,22 @@ start_postgres() {
   local url="postgres://postgres@127.0.0.1:$port/skill_metrics_test"
   if ! "$bin/psql" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
     -c "CREATE DATABASE skill_metrics_test" >/dev/null 2>"$WORK_DIR/createdb.log"; then
-    log "CREATE DATABASE failed:"; cat "$WORK_DIR/createdb.log" >&2
+    unavailable "CREATE DATABASE failed (psql's output follows)"; cat "$WORK_DIR/createdb.log" >&2
     return 1
   fi
   export SKILL_METRICS_TEST_PG_URL="$url"
   log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') on 127.0.0.1:$port (locale $locale), SKILL_METRICS_TEST_PG_URL=$url"
 }
 
+if [ -n "${SKILL_METRICS_TEST_PG_URL:-}" ]; then
+  log "SKILL_METRICS_TEST_PG_URL is already set: using that server, starting none"
+  exec "$@"
+fi
+
 pg_ok=1
 start_postgres || pg_ok=0
 if [ "$pg_ok" = 0 ]; then
+  export SKILL_METRICS_TEST_PG_UNAVAILABLE="${UNAVAILABLE:-PostgreSQL could not be started}"
   log "PostgreSQL could not be started: running the command without SKILL_METRICS_TEST_PG_URL"
   unset SKILL_METRICS_TEST_PG_URL
 fi

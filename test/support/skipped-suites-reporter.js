@@ -18,7 +18,11 @@ const path = require("node:path");
 const SKIP_REASONS = [
   {
     folder: "test/postgres/",
-    why: "SKILL_METRICS_TEST_PG_URL is not set (no PostgreSQL server was started)",
+    // scripts/with-postgres.sh (around jest in `npm test`) says why it could not start a server; jest run
+    // without it has no reason to give but the missing URL.
+    why: process.env.SKILL_METRICS_TEST_PG_UNAVAILABLE
+      ? `no PostgreSQL server: ${process.env.SKILL_METRICS_TEST_PG_UNAVAILABLE}`
+      : "SKILL_METRICS_TEST_PG_URL is not set (no PostgreSQL server was started)",
     how: "npm run test:pg   (or: bash scripts/with-postgres.sh npx jest FILE --selectProjects postgres)",
   },
   {

@@ -13,6 +13,7 @@ const SUITE = "test/postgres/migrations.test.ts";
 function jest(ci: boolean) {
   const env: NodeJS.ProcessEnv = { ...process.env };
   delete env.SKILL_METRICS_TEST_PG_URL;
+  delete env.SKILL_METRICS_TEST_PG_UNAVAILABLE; // set by npm test's with-postgres.sh on a machine without PostgreSQL
   delete env.CI;
   if (ci) env.CI = "true";
   const result = spawnSync(process.execPath, [JEST, SUITE, "--selectProjects", "postgres", "--coverage=false"], {
