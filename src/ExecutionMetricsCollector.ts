@@ -41,6 +41,12 @@ import {
   MetricsQueryService,
 } from "./services/MetricsQueryService";
 import { ProfileService, type ProfileServiceOptions } from "./services/ProfileService";
+import {
+  type CompareVariantsOptions,
+  type VariantComparison,
+  VariantComparisonService,
+  type VariantCount,
+} from "./services/VariantComparisonService";
 import { type AnomalyMark, type AnomalyPage, type AnomalyQuery, type AnomalyResolution, AnomalyService } from "./services/AnomalyService";
 import { type CorrectiveActionInput, type CorrectiveActionQuery, CorrectiveActionService } from "./services/CorrectiveActionService";
 import { type LearningLinkOptions, type LearningLinkPage, type LearningLinkQuery, LearningLinkService } from "./services/LearningLinkService";
@@ -62,6 +68,7 @@ import type { OpenTelemetryCollectorOptions } from "./opentelemetry/OpenTelemetr
 import { startExecution } from "./tracking/track";
 import { COLLECTOR_SINK } from "./tracking/execution-internals";
 import type { StartOptions } from "./tracking/tracking-options";
+import { resolveLatencyBudgets } from "./tracking/latency-budget";
 import { validateMetricRecord } from "./validation/validate-record";
 
 /**
@@ -75,6 +82,12 @@ export interface CollectorOptions extends DatabaseOptions, RecorderOptions {
   agentId?: string;
   /** Classifier for failures whose decorator/track options name none. Default: the built-in `classifyError`. */
   classifyError?: ErrorClassifier;
+  /**
+   * Latency budgets by skill id, in milliseconds (each finite, > 0), e.g. `{ "Summarizer.summarize": 2000 }`:
+   * executions of a listed skill whose own options give no `latencyBudgetMillis` are stored with
+   * `latency_acceptable = total_duration_ms ≤ budget`. Default: none (latency_acceptable null).
+   */
+  latencyBudgetMillisBySkill?: Readonly<Record<string, number>>;
   /**
    * Rewrites every tracked failure's error_message and error_trace before they are cut to their caps and
    * stored, e.g. `(text) => text.replace(/Bearer \S+/g, "Bearer [redacted]")`. Called on the skill's call
@@ -122,6 +135,7 @@ export class ExecutionMetricsCollector {
   private readonly profiles: ProfileService;
   private readonly queries: MetricsQueryService;
   private readonly reports: ReportService;
+  private readonly variants: VariantComparisonService;
   private readonly anomalies: AnomalyService;
   private readonly reviews: ReviewService;
   private readonly correctiveActions: CorrectiveActionService;
@@ -148,6 +162,7 @@ export class ExecutionMetricsCollector {
       agentId: options.agentId ?? null,
       classifyError: options.classifyError,
       redactError: options.redactError,
+      latencyBudgetsMillis: resolveLatencyBudgets(options.latencyBudgetMillisBySkill, "latencyBudgetMillisBySkill"),
       ...(tracer === undefined ? {} : { tracer }),
     };
     this.profiles = new ProfileService(dataSource, options.profiles);
@@ -155,6 +170,7 @@ export class ExecutionMetricsCollector {
     this.imports = new ImportService(dataSource);
     this.queries = new MetricsQueryService(dataSource);
     this.reports = new ReportService(dataSource, { profileOptions: options.profiles });
+    this.variants = new VariantComparisonService(dataSource);
     this.anomalies = new AnomalyService(dataSource);
     this.reviews = new ReviewService(dataSource);
     this.correctiveActions = new CorrectiveActionService(dataSource);
@@ -292,6 +308,24 @@ export class ExecutionMetricsCollector {
    */
   getBaseline<M extends BaselineMetric = "duration">(skillId: string, options: BaselineOptions<M>): Promise<BaselineOf<M>> {
     return this.guarded("Reading the baseline failed", () => this.queries.getBaseline(skillId, options));
+  }
+
+  /**
+   * Compares two variants of a skill (executions recorded with `variant`) over [from, to): per metric the sample
+   * sizes, each side's statistic (median duration, success rate, mean cost), difference, relative change,
+   * two-sided p-value (Mann-Whitney U, pooled two-proportion z, Welch's t), significance at `alpha` (default
+   * 0.05) and a verdict, plus an overall verdict. See VariantComparisonService.
+   *
+   * @throws MetricValidationError naming the option, or naming `baseline`/`candidate` (rule hasExecutions) when
+   *   that variant has no finished execution in the range.
+   */
+  compareVariants(skillId: string, options: CompareVariantsOptions): Promise<VariantComparison> {
+    return this.guarded("Comparing the variants failed", () => this.variants.compareVariants(skillId, options));
+  }
+
+  /** The variants of a skill with finished executions, most executions first. */
+  listVariants(skillId: string, options?: { from?: Date | string; to?: Date | string }): Promise<VariantCount[]> {
+    return this.guarded("Listing the variants failed", () => this.variants.listVariants(skillId, options));
   }
 
   /**
@@ -565,4 +599,5 @@ function checkDefaults(options: CollectorOptions): void {
   if (options.redactError !== undefined && typeof options.redactError !== "function") {
     throw ConfigurationError.invalidOption("redactError", "must be a function (text, field) => redacted text");
   }
+  resolveLatencyBudgets(options.latencyBudgetMillisBySkill, "latencyBudgetMillisBySkill");
 }

@@ -107,6 +107,7 @@ export function isStoredRow(value: unknown): value is ExecutionMetricRow {
   // year, so text order is time order.
   const completedAt = row.completed_at as string | null;
   if (row.status !== "running" && (completedAt === null || row.total_duration_ms === null)) return false;
+  if (row.status === "running" && row.latency_acceptable !== null) return false;
   return completedAt === null || completedAt >= (row.started_at as string);
 }
 

@@ -63,6 +63,8 @@ class OpenTelemetryExecutionSpan implements ExecutionSpan {
       if (row.model_name !== null) attributes[GEN_AI.requestModel] = row.model_name;
       if (row.temperature !== null) attributes[GEN_AI.temperature] = row.temperature;
       if (row.api_calls_cost_usd !== 0) attributes[SKILL_METRICS_ATTRIBUTES.costUsd] = row.api_calls_cost_usd;
+      if (row.variant !== null) attributes[SKILL_METRICS_ATTRIBUTES.variant] = row.variant;
+      if (row.experiment_id !== null) attributes[SKILL_METRICS_ATTRIBUTES.experimentId] = row.experiment_id;
       if (row.status === "failure" || row.status === "timeout") {
         // error.type: the thrown error's class name (the convention's first choice), else the category.
         const name = error instanceof Error ? error.name : undefined;

@@ -26,6 +26,10 @@ export const SKILL_METRICS_ATTRIBUTES = {
   errorCategory: "skill_metrics.error_category",
   /** Cost in USD of a span's calls → api_calls_cost_usd (no GenAI convention names a cost yet). */
   costUsd: "skill_metrics.cost_usd",
+  /** The execution's variant (the decorator's `variant` or ctx.setVariant), on its span when it has one. */
+  variant: "skill_metrics.variant",
+  /** The execution's experiment_id, on its span when it has one. */
+  experimentId: "skill_metrics.experiment_id",
 } as const;
 
 /** `gen_ai.operation.name` of a tool call: the operation recorded by default. */

@@ -10,6 +10,7 @@ import { isoTimestamp } from "../tracking/iso-timestamp";
 import { messageOf } from "../tracking/error-message";
 import { newExecutionRow } from "../tracking/new-execution-row";
 import { redactErrorText } from "../tracking/redact-error";
+import { latencyAcceptable } from "../tracking/latency-budget";
 import { safeReport } from "../tracking/safe-report";
 import { DEFAULT_SPEC } from "../tracking/tracking-options";
 import { identifierIssue } from "../tracking/value-rules";
@@ -53,6 +54,8 @@ export function rowOfSpan(span: ReadableSpan, skillId: string, lineage: SpanLine
   row.total_duration_ms = duration;
   if (sink.environment) row.environment = sink.environment;
   if (sink.agentId) row.agent_id = sink.agentId;
+  // The collector's per-skill budget (a span has no options of its own); see latency-budget.ts.
+  row.latency_acceptable = latencyAcceptable(duration, sink.latencyBudgetsMillis?.get(skillId));
 
   // Literal keys, one read site each: V8 caches these lookups, which a shared keyed read would not.
   const attributes = span.attributes;

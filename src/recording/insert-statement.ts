@@ -34,7 +34,8 @@ export function toParameters(rows: readonly ExecutionMetricRow[], dialect: Write
     for (const column of EXECUTION_METRIC_COLUMNS) {
       const value = row[column.name];
       if (column.kind === "json-array") values.push(JSON.stringify(value ?? []));
-      else if (column.kind === "boolean") values.push(dialect === "sqlite" ? (value ? 1 : 0) : Boolean(value));
+      // latency_acceptable is the one nullable boolean: null stays null (no budget), never false.
+      else if (column.kind === "boolean") values.push(value === null ? null : dialect === "sqlite" ? (value ? 1 : 0) : Boolean(value));
       else values.push(value ?? null);
     }
   }

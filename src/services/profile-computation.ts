@@ -68,6 +68,9 @@ export interface AggregateRow {
   feedback: unknown;
   mean_satisfaction: unknown;
   last_execution_at: string | null;
+  /** Executions with a latency budget (latency_acceptable not null), and those within it. */
+  budgeted: unknown;
+  within_budget: unknown;
 }
 
 /** Finished count, successes and summed cost of one trend window. */
@@ -104,7 +107,9 @@ export function aggregatePass(query: Query, scope: ProfileScope): Promise<Aggreg
        AVG(correctness_score) AS mean_correctness, AVG(output_quality) AS mean_quality,
        AVG(output_size_bytes) AS mean_output_size,
        SUM(CASE WHEN user_feedback_received THEN 1 ELSE 0 END) AS feedback,
-       AVG(user_satisfaction) AS mean_satisfaction, MAX(started_at) AS last_execution_at
+       AVG(user_satisfaction) AS mean_satisfaction, MAX(started_at) AS last_execution_at,
+       COUNT(latency_acceptable) AS budgeted,
+       SUM(CASE WHEN latency_acceptable THEN 1 ELSE 0 END) AS within_budget
      FROM execution_metrics WHERE ${FINISHED}${scope.skillWhere} GROUP BY skill_id ORDER BY skill_id`,
     scope.skillParams,
   );
@@ -267,6 +272,7 @@ export async function computeProfileRecords(input: ProfileRecordInput): Promise<
       getting_faster: trends?.gettingFaster ?? null,
       getting_cheaper: trends?.gettingCheaper ?? null,
       success_rate_trend: trends?.successRateTrend ?? null,
+      latency_acceptable_rate: meanOrNull(toNumber(a.within_budget ?? 0), toNumber(a.budgeted)),
     };
   });
 }

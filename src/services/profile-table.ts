@@ -37,6 +37,8 @@ export interface ProfileRecord {
   readonly getting_faster: boolean | null;
   readonly getting_cheaper: boolean | null;
   readonly success_rate_trend: SuccessRateTrend | null;
+  /** Of the finished executions with a latency budget, the share within it; null when none had a budget. */
+  readonly latency_acceptable_rate: number | null;
 }
 
 /** The columns of skill_profiles in the order the upsert binds them; skill_id (the key) first. */
@@ -69,6 +71,7 @@ const PROFILE_COLUMNS = [
   "getting_faster",
   "getting_cheaper",
   "success_rate_trend",
+  "latency_acceptable_rate",
 ] as const satisfies readonly (keyof ProfileRecord)[];
 
 /** Compile-time proof that PROFILE_COLUMNS names every field of ProfileRecord. */

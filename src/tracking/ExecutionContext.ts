@@ -13,6 +13,7 @@ import { CAPTURE_ARGUMENTS, FINISH, RESTART_CLOCK, RUN_TRACKED } from "./executi
 import type { ExecutionSpan, ExecutionTracer } from "./execution-tracer";
 import type { ExecutionSink } from "./ExecutionSink";
 import { isoTimestamp } from "./iso-timestamp";
+import { latencyAcceptable } from "./latency-budget";
 import { newExecutionRow, NO_STRINGS } from "./new-execution-row";
 import { type ResourceSample, resourceUsageSince, sampleResources } from "./resource-usage";
 import { stableDigest } from "./stable-digest";
@@ -192,6 +193,25 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
       // The initial array is the options' frozen one, shared by every call: copy before the first change.
       if (this.row.tags === this.spec.tags) this.row.tags = [...this.spec.tags];
       this.row.tags.push(tag);
+    }
+    return this;
+  }
+
+  /**
+   * Sets the variant (1–64 characters) this execution runs in, replacing the options' `variant`: for a variant
+   * chosen while the execution runs (a random assignment, a feature flag).
+   */
+  setVariant(variant: string): this {
+    if (this.writable("setVariant") && this.isIdentifier("variant", variant, LIMITS.variantLength, null)) {
+      this.row.variant = variant;
+    }
+    return this;
+  }
+
+  /** Sets the experiment id (1–255 characters) of this execution, replacing the options' `experimentId`. */
+  setExperiment(experimentId: string): this {
+    if (this.writable("setExperiment") && this.isIdentifier("experiment_id", experimentId, LIMITS.identifierLength, null)) {
+      this.row.experiment_id = experimentId;
     }
     return this;
   }
@@ -427,6 +447,11 @@ export class ExecutionContext implements Disposable, AsyncDisposable {
       }
       if (row.environment === null && sink.environment) row.environment = sink.environment;
       if (row.agent_id === null && sink.agentId) row.agent_id = sink.agentId;
+      // Whatever the status: a failure answered within its budget was fast enough (see latency-budget.ts).
+      row.latency_acceptable = latencyAcceptable(
+        durationMillis,
+        this.spec.latencyBudgetMillis ?? sink.latencyBudgetsMillis?.get(row.skill_id),
+      );
       const overTime = durationMillis > this.spec.timeoutMillis;
       const status: ExecutionStatus = explicitStatus ?? (overTime ? "timeout" : this.failed ? "failure" : "success");
       if (status === "success") {

@@ -22,6 +22,11 @@ export interface ExecutionSink {
   /** agent_id written into rows whose own options name none. */
   readonly agentId?: string | null;
   /**
+   * Latency budgets in milliseconds by skill id, for executions whose own options name none (the collector's
+   * `latencyBudgetMillisBySkill` option); see latency-budget.ts.
+   */
+  readonly latencyBudgetsMillis?: ReadonlyMap<string, number>;
+  /**
    * Rewrites a failure's error_message and error_trace before they are cut to their caps and stored (the
    * collector's `redactError` option), e.g. to remove tokens a library put into an error message. If it
    * throws or returns a non-string, the field is stored as {@link REDACTION_FAILED_TEXT}, never unredacted,

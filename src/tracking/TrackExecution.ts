@@ -43,7 +43,7 @@ type AnyFunction = (...args: unknown[]) => unknown;
  * - `@TrackExecution()`: skill id `ClassName.methodName` (the class that declares the method).
  * - `@TrackExecution("csv_reader")`: that skill id.
  * - `@TrackExecution({ skillId, environment, tags, timeoutMillis, captureInput, captureResources, jobId,
- *   agentId, classifyError })`: see {@link TrackOptions}; options are checked here, once, when the class is
+ *   agentId, classifyError, variant, experimentId, latencyBudgetMillis })`: see {@link TrackOptions}; options are checked here, once, when the class is
  *   defined, and a bad one throws ConfigurationError naming it.
  *
  * Works on instance, static and (with standard decorators) #private methods; sync methods stay sync, async

@@ -13,7 +13,7 @@ export interface EnclosingExecution {
 
 /**
  * The row of an execution that has just started: a new UUIDv7, status "running", the options' agent,
- * environment and tags, the job and parent given or inherited from `parent`, everything measured still
+ * environment, tags, variant and experiment, the job and parent given or inherited from `parent`, everything measured still
  * empty. One literal with every column in documented order: the row handed to the sink, built once.
  * @internal
  */
@@ -63,8 +63,8 @@ export function newExecutionRow(
     environment: spec.environment,
     notes: null,
     tags: spec.tags as string[],
-    variant: null,
-    experiment_id: null,
+    variant: spec.variant,
+    experiment_id: spec.experimentId,
     latency_acceptable: null,
   };
 }

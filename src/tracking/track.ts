@@ -15,22 +15,27 @@ import {
 
 /** Options objects resolved before: a loop that reuses one object resolves it once. */
 const resolvedOptions = new WeakMap<TrackOptions, { skillId: string; spec: TrackingSpec }>();
+/** The same for options given as track()'s third argument, beside a skill id string. */
+const resolvedSpecs = new WeakMap<TrackOptions, TrackingSpec>();
 
 /**
  * Runs `fn` as one tracked execution of `skill` (a skill id, or options with a `skillId`) and returns
  * exactly what `fn` returns: a sync callback stays sync, an async one gives its promise's value or reason.
  * `fn` receives the live context (also `currentExecution()` inside). Records to the default collector.
+ * Options may also follow the function when `skill` is an id: `track("id", fn, { variant: "B" })`.
  *
  * @throws ConfigurationError, before running `fn`, if the skill id or an option is invalid.
  * @example
  * const json = await track("json_writer", async (ctx) => { const s = JSON.stringify(data); ctx.recordOutputSize(s.length); return s; });
  */
-export function track<R>(skill: string | TrackOptions, fn: (context: ExecutionContext) => R): R {
+export function track<R>(skill: string | TrackOptions, fn: (context: ExecutionContext) => R, options?: TrackOptions): R {
   let skillId: string;
   let spec: TrackingSpec;
   if (typeof skill === "string") {
     skillId = checkSkillId(skill, "skillId");
-    spec = DEFAULT_SPEC;
+    spec = options === undefined ? DEFAULT_SPEC : specOfTrailingOptions(skillId, options);
+  } else if (options !== undefined) {
+    throw ConfigurationError.invalidOption("options", "track() takes options once: as its first argument or after the function");
   } else {
     let resolved = typeof skill === "object" && skill !== null ? resolvedOptions.get(skill) : undefined;
     if (resolved === undefined) {
@@ -52,6 +57,19 @@ export function track<R>(skill: string | TrackOptions, fn: (context: ExecutionCo
     throw error;
   }
   return settleResult(context, result) as R;
+}
+
+/** Resolves (once per object) options given after the function; their skillId, if any, must be the argument's. */
+function specOfTrailingOptions(skillId: string, options: TrackOptions): TrackingSpec {
+  if (options !== null && typeof options === "object" && options.skillId !== undefined && options.skillId !== skillId) {
+    throw ConfigurationError.invalidOption("skillId", `conflicts with the skill id argument "${skillId}"; give it once`);
+  }
+  let spec = options !== null && typeof options === "object" ? resolvedSpecs.get(options) : undefined;
+  if (spec === undefined) {
+    spec = resolveTrackOptions(options);
+    resolvedSpecs.set(options, spec);
+  }
+  return spec;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { isStorableText, LIMITS } from "../model/limits";
 import { ConfigurationError } from "../errors";
 import type { ErrorClassifier } from "./classify-error";
+import { checkLatencyBudget } from "./latency-budget";
 
 /**
  * Options of `@TrackExecution({...})` and `track({...}, fn)`. Every field is optional; a decorator resolves
@@ -38,6 +39,21 @@ export interface TrackOptions {
    * `classifyError` (see classify-error.ts).
    */
   classifyError?: ErrorClassifier;
+  /**
+   * The variant (arm of an experiment) the execution runs in, e.g. "baseline" or "prompt-v2" (1–64 characters),
+   * stored as `variant`; `compareVariants` compares two of a skill. `ctx.setVariant(v)` sets it during the
+   * execution instead (e.g. after a random assignment). Default: none.
+   */
+  variant?: string;
+  /** The experiment the variant belongs to (1–255 characters), stored as `experiment_id`. Default: none. */
+  experimentId?: string;
+  /**
+   * How long the execution may take and still be acceptable, in milliseconds (finite, > 0): the finished
+   * execution is stored with `latency_acceptable = total_duration_ms ≤ latencyBudgetMillis`, whatever its status.
+   * Only recorded, like timeoutMillis. Default: the collector's `latencyBudgetMillisBySkill[skillId]`, else
+   * none (`latency_acceptable` null).
+   */
+  latencyBudgetMillis?: number;
 }
 
 /** Options of `startExecution()` / `collector.start()`: the track options plus what only the direct API knows. */
@@ -60,6 +76,10 @@ export interface TrackingSpec {
   readonly captureResources: boolean;
   readonly classifyError: ErrorClassifier | null;
   readonly parentExecutionId: string | null;
+  readonly variant: string | null;
+  readonly experimentId: string | null;
+  /** null: the collector's budget for the skill, if any. */
+  readonly latencyBudgetMillis: number | null;
 }
 
 const NO_TAGS: readonly string[] = Object.freeze([]);
@@ -75,6 +95,9 @@ export const DEFAULT_SPEC: TrackingSpec = Object.freeze({
   captureResources: false,
   classifyError: null,
   parentExecutionId: null,
+  variant: null,
+  experimentId: null,
+  latencyBudgetMillis: null,
 });
 
 const TRACK_OPTION_NAMES = new Set([
@@ -87,6 +110,9 @@ const TRACK_OPTION_NAMES = new Set([
   "jobId",
   "agentId",
   "classifyError",
+  "variant",
+  "experimentId",
+  "latencyBudgetMillis",
 ]);
 const START_OPTION_NAMES = new Set([...TRACK_OPTION_NAMES, "parentExecutionId", "input"]);
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -132,6 +158,10 @@ export function resolveTrackOptions(options: StartOptions | undefined, direct = 
     captureResources,
     classifyError: options.classifyError ?? null,
     parentExecutionId: options.parentExecutionId ?? null,
+    variant: optionalText(options.variant, "variant", LIMITS.variantLength),
+    experimentId: optionalText(options.experimentId, "experimentId", LIMITS.identifierLength),
+    latencyBudgetMillis:
+      options.latencyBudgetMillis === undefined ? null : checkLatencyBudget(options.latencyBudgetMillis, "latencyBudgetMillis"),
   });
 }
 

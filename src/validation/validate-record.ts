@@ -163,6 +163,15 @@ function lifecycleIssues(entity: ExecutionMetric): ValidationIssue[] {
       message: `is required when status is "${entity.status}"`,
     });
   }
+  // A running execution has no duration yet, so nothing to hold against a budget.
+  if (!finished && entity.latencyAcceptable !== null && entity.latencyAcceptable !== undefined) {
+    issues.push({
+      field: "latency_acceptable",
+      value: entity.latencyAcceptable,
+      rule: "nullWhileRunning",
+      message: 'must be null when status is "running" (it has no duration yet)',
+    });
+  }
   if (entity.completedAt && entity.startedAt && entity.completedAt.getTime() < entity.startedAt.getTime()) {
     issues.push({
       field: "completed_at",

@@ -63,5 +63,8 @@ describe("ProfileService on the fixtures: equal to the independent numpy computa
     expect(expected.profiles.some((p) => p.getting_faster === true)).toBe(true);
     expect(expected.profiles.some((p) => p.getting_faster === false)).toBe(true);
     expect(expected.profiles.some((p) => p.mean_correctness_score === null)).toBe(true);
+    // latency_acceptable_rate: skills without any budget (null), all within (1, the boundary duration = budget
+    // included), all over (0), and a mix of successes and failures (0.75).
+    expect(new Set(expected.profiles.map((p) => p.latency_acceptable_rate))).toEqual(new Set([null, 0, 1, 0.75]));
   });
 });
