@@ -20,6 +20,8 @@ const exportCommand = (c: CliContext) => (require("./commands/export") as typeof
 const importCommand = (c: CliContext) => (require("./commands/import") as typeof import("./commands/import")).importCommand(c);
 const demoCommand = (c: CliContext) => (require("./commands/demo") as typeof import("./commands/demo")).demoCommand(c);
 const reportCommand = (c: CliContext) => (require("./commands/report") as typeof import("./commands/report")).reportCommand(c);
+const anomaliesCommand = (c: CliContext) => (require("./commands/anomalies") as typeof import("./commands/anomalies")).anomaliesCommand(c);
+const reviewCommand = (c: CliContext) => (require("./commands/review") as typeof import("./commands/review")).reviewCommand(c);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** The options every command takes. */
@@ -71,6 +73,25 @@ export const COMMANDS: Record<string, { options: Options; positionals: boolean; 
     options: { out: { type: "string" }, skill: { type: "string" }, from: { type: "string" }, to: { type: "string" } },
     positionals: false,
     run: reportCommand,
+  },
+  anomalies: {
+    options: {
+      skill: { type: "string" },
+      status: { type: "string" },
+      detector: { type: "string" },
+      kind: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      limit: { type: "string" },
+      json: { type: "boolean" },
+    },
+    positionals: false,
+    run: anomaliesCommand,
+  },
+  review: {
+    options: { skill: { type: "string" }, status: { type: "string" }, limit: { type: "string" }, json: { type: "boolean" } },
+    positionals: false,
+    run: reviewCommand,
   },
 };
 

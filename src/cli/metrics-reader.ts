@@ -7,12 +7,14 @@ import type { ReportFilter } from "../report/report-data";
 import { type ReportResult, ReportService } from "../report/ReportService";
 import { type ErrorAnalysis, type ErrorAnalysisOptions, MetricsQueryService } from "../services/MetricsQueryService";
 import { ProfileService } from "../services/ProfileService";
+import { type AnomalyPage, type AnomalyQuery, AnomalyService } from "../services/AnomalyService";
+import { type ReviewPage, type ReviewQueueQuery, ReviewService } from "../services/ReviewService";
 import type { SkillProfile } from "../storage/entities/SkillProfile.entity";
 import { openReadOnlyDatabase } from "../storage/read-only-database";
 import { type CliContext, stringOption } from "./cli-context";
 
 /**
- * What the reading commands (profile, errors, export, report) use: the collector's reading methods over a
+ * What the reading commands (profile, errors, export, report, anomalies, review) use: the collector's reading methods over a
  * database opened read-only (see openReadOnlyDatabase), with no recorder, spill file or migration.
  */
 export class MetricsReader {
@@ -20,6 +22,8 @@ export class MetricsReader {
   private readonly exports: ExportService;
   private readonly queries: MetricsQueryService;
   private readonly reports: ReportService;
+  private readonly anomalies: AnomalyService;
+  private readonly reviews: ReviewService;
 
   constructor(
     /** The read-only DataSource. */
@@ -29,6 +33,8 @@ export class MetricsReader {
     this.exports = new ExportService(dataSource, this.profiles);
     this.queries = new MetricsQueryService(dataSource);
     this.reports = new ReportService(dataSource);
+    this.anomalies = new AnomalyService(dataSource);
+    this.reviews = new ReviewService(dataSource);
   }
 
   /** The SQLite file read, or null on PostgreSQL. */
@@ -73,6 +79,14 @@ export class MetricsReader {
 
   writeReport(destination: ExportDestination, filter?: ReportFilter): Promise<ReportResult> {
     return this.guarded("Writing the report failed", () => this.reports.writeReport(destination, filter));
+  }
+
+  getAnomalies(query?: AnomalyQuery): Promise<AnomalyPage> {
+    return this.guarded("Reading anomalies failed", () => this.anomalies.getAnomalies(query));
+  }
+
+  getReviewQueue(query?: ReviewQueueQuery): Promise<ReviewPage> {
+    return this.guarded("Reading the review queue failed", () => this.reviews.getReviewQueue(query));
   }
 
   private async guarded<T>(what: string, run: () => Promise<T>): Promise<T> {

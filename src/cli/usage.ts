@@ -29,8 +29,12 @@ Commands:
                                Record weeks of demo history and live calls into ./skill-metrics-demo/
   report --out FILE|- [--skill S] [--from T] [--to T]
                                A self-contained HTML report (tables and charts)
+  anomalies [--skill S] [--status open|resolved] [--json]
+                               Anomalies marked on executions, newest first
+  review [--skill S] [--status open|resolved] [--json]
+                               The review queue: executions flagged for review, oldest first
 
-profile, errors, export and report only read: they open an existing database read-only and never create,
+profile, errors, export, report, anomalies and review only read: they open an existing database read-only and never create,
 migrate or change it. Times (T) are ISO-8601 with a zone or a bare date (2026-11-27, 2026-11-27T08:00:00Z).
 
 ${GLOBAL_OPTIONS}
@@ -131,6 +135,36 @@ optional peer dependency: without it the command exits 1 and says to run \`npm i
   --skill S       Only this skill
   --from T        Charts cover executions started at or after T (ISO-8601 date or time)
   --to T          … and before T (exclusive)
+
+${GLOBAL_OPTIONS}
+
+${EXIT_CODES}`,
+  anomalies: `Usage: skill-metrics anomalies [--skill S] [--status open|resolved] [--detector D] [--kind K] [--from T] [--to T] [--limit N] [--json]
+
+Lists the anomalies detectors marked on executions (markAnomaly), newest execution first: when the execution
+started, its skill, the detector, kind, severity, score, status and resolution. The database is opened
+read-only.
+  --skill S         Only anomalies of this skill's executions
+  --status X        Only open or only resolved ones (default: both)
+  --detector D      Only this detector's
+  --kind K          Only this kind
+  --from T          Only executions started at or after T (ISO-8601 date or time)
+  --to T            … and before T (exclusive)
+  --limit N         At most N rows, the newest (default 100, at most 10000)
+  --json            Print a JSON array (snake_case keys, details as an object) instead of a table
+
+${GLOBAL_OPTIONS}
+
+${EXIT_CODES}`,
+
+  review: `Usage: skill-metrics review [--skill S] [--status open|resolved] [--limit N] [--json]
+
+Lists the review queue: executions flagged for review (flagForReview), oldest flag first, with the reason,
+who flagged it, and how it was resolved. The database is opened read-only.
+  --skill S         Only flags of this skill's executions
+  --status X        open (default: the queue) or resolved
+  --limit N         At most N rows, the oldest (default 100, at most 10000)
+  --json            Print a JSON array (snake_case keys) instead of a table
 
 ${GLOBAL_OPTIONS}
 

@@ -67,6 +67,9 @@ describePg("migrations", () => {
     expect(typeOf("tags")).toMatchObject({ data_type: "text" });
     expect(typeOf("total_duration_ms")).toMatchObject({ data_type: "double precision" });
     expect(typeOf("error_occurred")).toMatchObject({ data_type: "boolean" });
+    expect(typeOf("variant")).toMatchObject({ data_type: "character varying", len: 64 });
+    expect(typeOf("experiment_id")).toMatchObject({ data_type: "character varying", len: 255 });
+    expect(typeOf("latency_acceptable")).toMatchObject({ data_type: "boolean" });
     expect(dataSource.getMetadata(ExecutionMetric).columns.map((c) => c.databaseName)).toEqual(
       EXECUTION_METRIC_COLUMNS.map((c) => c.name),
     );
