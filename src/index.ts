@@ -65,6 +65,16 @@ export type {
 } from "./services/MetricsQueryService";
 export { ProfileService } from "./services/ProfileService";
 export type { ProfileServiceOptions } from "./services/ProfileService";
+export { VariantComparisonService } from "./services/VariantComparisonService";
+export type {
+  CompareVariantsOptions,
+  VariantComparison,
+  MetricComparison,
+  ComparisonSide,
+  ComparisonVerdict,
+  OverallVerdict,
+  VariantCount,
+} from "./services/VariantComparisonService";
 export { ExportService } from "./exchange/ExportService";
 export type { CsvExportOptions, JsonExportOptions, ExportOptions, ExportResult } from "./exchange/ExportService";
 export type { ExportDestination } from "./exchange/export-destination";

@@ -9,6 +9,7 @@ import { ConfigurationError } from "../errors";
 import { type Highlight, highlightSkills } from "./highlight-rules";
 import { definitionItems } from "./report-definitions";
 import { loadReportData, type ReportFilter } from "./report-data";
+import { anomaliesHtml, loadSkillAnomalies } from "./report-anomalies";
 import { renderReportHtml } from "./report-html";
 import { loadEcharts } from "./svg-charts";
 
@@ -123,6 +124,11 @@ export class ReportService {
       filter.skillId === undefined ? allProfiles : allProfiles.filter((p) => p.skillId === filter.skillId);
     const data = await loadReportData(query, filter);
     const highlights = highlightSkills(profiles, allProfiles);
+    const sectionSkills = chooseSectionSkills(profiles, highlights, this.maxSkillSections);
+    const anomalies = await loadSkillAnomalies(this.dataSource, sectionSkills, {
+      from: isoOrUndefined(filter.from),
+      to: isoOrUndefined(filter.to),
+    });
     const generatedAt = this.clock();
     const html = renderReportHtml({
       title: this.title,
@@ -132,9 +138,10 @@ export class ReportService {
       to: isoOrUndefined(filter.to),
       profiles,
       highlights,
-      sectionSkills: chooseSectionSkills(profiles, highlights, this.maxSkillSections),
+      sectionSkills,
       data,
       definitions: definitionItems(this.profileOptions),
+      anomalies: new Map([...anomalies].map(([skillId, found]) => [skillId, anomaliesHtml(found)])),
     });
     let executions = 0;
     for (const s of data.skills.values()) executions += s.finished;

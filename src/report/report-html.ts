@@ -28,6 +28,8 @@ export interface ReportModel {
   readonly data: ReportData;
   /** HTML list items of the Definitions section. */
   readonly definitions: readonly string[];
+  /** The "Anomalies" HTML of each skill section that has anomalies in range (see report-anomalies.ts). */
+  readonly anomalies?: ReadonlyMap<string, string>;
 }
 
 /** Escapes text for HTML element content and double-quoted attribute values. */
@@ -63,7 +65,10 @@ function renderPage(model: ReportModel): string {
   try {
     sections = model.profiles.map((p, i) =>
       model.sectionSkills.has(p.skillId)
-        ? skillSection(renderer, p, i, model.data.skills.get(p.skillId), model.data.axis, model.highlights.get(p.skillId))
+        ? withAnomalies(
+            skillSection(renderer, p, i, model.data.skills.get(p.skillId), model.data.axis, model.highlights.get(p.skillId)),
+            model.anomalies?.get(p.skillId),
+          )
         : omittedSection(p, i),
     );
   } finally {
@@ -209,6 +214,13 @@ function skillSection(
   if (cost) parts.push("<h3>Cost and tokens over time</h3>", figure("cost", cost));
   parts.push("</section>");
   return parts.join("\n");
+}
+
+/** A skill section with its anomalies' HTML as the section's last part, when it has any. */
+function withAnomalies(section: string, anomalies: string | undefined): string {
+  if (anomalies === undefined) return section;
+  const end = section.lastIndexOf("</section>");
+  return `${section.slice(0, end)}${anomalies}\n${section.slice(end)}`;
 }
 
 function figure(kind: string, svg: string): string {

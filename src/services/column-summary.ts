@@ -65,8 +65,10 @@ export async function summarizeColumn(
 
   let deviations = 0;
   if (count > 1) {
+    // Cast: PostgreSQL would otherwise type the bound mean as the column's type, integer for the token counts.
+    const value = `CAST(${column} AS DOUBLE PRECISION)`;
     const sums = await query<{ s: unknown }>(
-      `SELECT SUM((${column} - ?) * (${column} - ?)) AS s FROM execution_metrics WHERE ${where}`,
+      `SELECT SUM((${value} - ?) * (${value} - ?)) AS s FROM execution_metrics WHERE ${where}`,
       [mean, mean, ...scope.params],
     );
     deviations = toNumberOrNull(sums[0]?.s) ?? 0;

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import type { VariantComparison } from "../../../src/services/VariantComparisonService";
 
 /**
  * fixtures/statistics/database_statistics.json (written by generate_expected_statistics.py with scipy/numpy):
@@ -76,4 +77,34 @@ export function closeTo(actual: number | null | undefined, expected: number | nu
   if (actual === null || actual === undefined) return false;
   if (expected === 0) return Math.abs(actual) < 1e-300;
   return Math.abs(actual - expected) <= 1e-9 * Math.abs(expected);
+}
+
+/** Every number of `actual` equal to the scipy oracle's to 1e-9 relative. */
+export function expectComparison(actual: VariantComparison, expected: ExpectedComparison): void {
+  const infinite = (v: unknown) => (v === "Infinity" ? Infinity : v === "-Infinity" ? -Infinity : (v as number | null));
+  const pairs: [string, number | null, number | null][] = [
+    ["duration.n.baseline", actual.duration.baseline.n, expected.duration.n[0]],
+    ["duration.n.candidate", actual.duration.candidate.n, expected.duration.n[1]],
+    ["duration.median.baseline", actual.duration.baseline.value, expected.duration.median[0]],
+    ["duration.median.candidate", actual.duration.candidate.value, expected.duration.median[1]],
+    ["duration.U", actual.duration.testStatistic, expected.duration.u],
+    ["duration.p", actual.duration.pValue, expected.duration.p],
+    ["success.n.baseline", actual.successRate.baseline.n, expected.success_rate.n[0]],
+    ["success.n.candidate", actual.successRate.candidate.n, expected.success_rate.n[1]],
+    ["success.rate.baseline", actual.successRate.baseline.value, expected.success_rate.rate[0]],
+    ["success.rate.candidate", actual.successRate.candidate.value, expected.success_rate.rate[1]],
+    ["success.z", actual.successRate.testStatistic, expected.success_rate.z],
+    ["success.p", actual.successRate.pValue, expected.success_rate.p],
+    ["cost.n.baseline", actual.cost.baseline.n, expected.cost.n[0]],
+    ["cost.n.candidate", actual.cost.candidate.n, expected.cost.n[1]],
+    ["cost.mean.baseline", actual.cost.baseline.value, expected.cost.mean[0]],
+    ["cost.mean.candidate", actual.cost.candidate.value, expected.cost.mean[1]],
+    ["cost.p", actual.cost.pValue, expected.cost.p],
+  ];
+  const t = infinite(expected.cost.t);
+  if (t !== null && !Number.isFinite(t)) expect(actual.cost.testStatistic).toBe(t);
+  else pairs.push(["cost.t", actual.cost.testStatistic, t]);
+  if (expected.cost.t !== null) pairs.push(["cost.df", actual.cost.degreesOfFreedom, expected.cost.df]);
+  const wrong = pairs.filter(([, a, e]) => !closeTo(a, e));
+  expect(wrong).toEqual([]);
 }
