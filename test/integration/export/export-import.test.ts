@@ -51,6 +51,8 @@ describe("ExportService and ImportService", () => {
     expect(cell(4, "error_occurred")).toBe("true");
     expect(cell(6, "validation_passed")).toBe("false");
     expect(cell(0, "input_hash")).toBe(""); // null → empty cell
+    expect(cell(0, "variant")).toBe('B,"q"\r\n🚀');
+    expect([0, 1, 2, 7].map((i) => cell(i, "latency_acceptable"))).toEqual(["true", "false", "", ""]); // null: no budget
     expect(cell(0, "started_at")).toBe(rows[0].started_at);
     // numbers are exact: they parse back to the stored doubles and integers
     expect(Number(cell(5, "total_duration_ms"))).toBe(0.1 + 0.2);
@@ -74,6 +76,8 @@ describe("ExportService and ImportService", () => {
     expect(at(safe, 1, "job_id")).toBe("'+1-555");
     expect(at(safe, 1, "model_name")).toBe("'@SUM(A1)");
     expect(at(safe, 1, "agent_id")).toBe("'-2+3");
+    expect(at(safe, 1, "variant")).toBe("'=B1");
+    expect(at(safe, 1, "experiment_id")).toBe("'@exp");
     expect(at(safe, 2, "notes")).toBe("'\tTAB first");
     expect(at(safe, 2, "input_summary")).toBe("'\rCR first");
     expect(at(safe, 2, "output_summary")).toBe("''already quoted");
@@ -81,6 +85,7 @@ describe("ExportService and ImportService", () => {
     expect(at(safe, 7, "input_complexity")).toBe("-0.25"); // … while a negative number is data
     expect(at(safe, 5, "memory_used_mb")).toBe("-1.5");
     expect(at(raw, 1, "notes")).toBe("=cmd|' /C calc'!A0");
+    expect(at(raw, 1, "variant")).toBe("=B1");
     expect(at(raw, 2, "output_summary")).toBe("'already quoted");
     // no cell of the neutralized file starts with a trigger, except numbers in numeric columns
     const numeric = new Set<string>(EXECUTION_METRIC_COLUMNS.filter((c) => c.kind === "real" || c.kind === "integer").map((c) => c.name));

@@ -24,11 +24,33 @@ export function makeRow(n: number, overrides: Partial<ExecutionMetricRow> = {}):
 export function hostileRows(): ExecutionMetricRow[] {
   const long = "x,\"y\"\n".repeat(2000); // 10 KB with separators, quotes and line breaks
   return [
-    makeRow(1, { notes: 'He said "hi", then left\r\nnext line', input_summary: "a,b\nc" }),
-    makeRow(2, { notes: "=cmd|' /C calc'!A0", job_id: "+1-555", model_name: "@SUM(A1)", agent_id: "-2+3" }),
+    makeRow(1, {
+      notes: 'He said "hi", then left\r\nnext line',
+      input_summary: "a,b\nc",
+      variant: 'B,"q"\r\n🚀',
+      experiment_id: "exp-2026-11",
+      latency_acceptable: true,
+    }),
+    makeRow(2, {
+      notes: "=cmd|' /C calc'!A0",
+      job_id: "+1-555",
+      model_name: "@SUM(A1)",
+      agent_id: "-2+3",
+      variant: "=B1",
+      experiment_id: "@exp",
+      latency_acceptable: false,
+    }),
     makeRow(3, { notes: "\tTAB first", input_summary: "\rCR first", output_summary: "'already quoted" }),
     makeRow(4, { notes: "unicode: żółć 日本語 🎉 e\u0301", tags: ["ünï", "a,b", 'q"t', "=1+1"], warnings: ["w1\nline2", "-w2"] }),
-    makeRow(5, { error_trace: long, status: "failure", error_occurred: true, error_category: "api_error", error_message: "boom" }),
+    makeRow(5, {
+      error_trace: long,
+      status: "failure",
+      error_occurred: true,
+      error_category: "api_error",
+      error_message: "boom",
+      variant: "baseline",
+      latency_acceptable: true,
+    }),
     makeRow(6, {
       total_duration_ms: 0.1 + 0.2,
       input_complexity: 1e-7,
