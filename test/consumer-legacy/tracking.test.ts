@@ -10,10 +10,12 @@ import {
   currentExecution,
   ExecutionMetricsCollector,
   ExecutionStateError,
+  MetricValidationError,
   OutputValidationError,
   track,
   TrackExecution,
 } from "skill-metrics";
+import type { AnomalySeverity } from "skill-metrics";
 
 interface StoredRow {
   execution_id: string;
@@ -154,5 +156,23 @@ describe("consumer (experimentalDecorators): recording skills into SQLite", () =
     expect(() => exec.end()).toThrow(ExecutionStateError);
     expect(await only("json_writer")).toMatchObject({ status: "success", output_size_bytes: 1024 });
     expect(await only("batch_step")).toMatchObject({ status: "success", output_size_bytes: 10, job_id: "job-9" });
+  });
+
+  it("marks an anomaly, flags the execution for review and links a learning through the package's API", async () => {
+    const skills = new CsvSkills();
+    expect(skills.countColumns("a,b")).toBe(2);
+    const executionId = (await only("CsvSkills.countColumns")).execution_id;
+    const severity: AnomalySeverity = "high";
+    const anomalyId = await metrics.markAnomaly(executionId, { detector: "zscore", kind: "slow", score: 3.5, severity, details: { z: 3.5 } });
+    const anomalies = await metrics.getAnomalies({ skillId: "CsvSkills.countColumns", status: "open" });
+    expect(anomalies.items.map((a) => [a.anomalyId, a.executionId, a.severity, a.details])).toEqual([[anomalyId, executionId, "high", { z: 3.5 }]]);
+    expect((await metrics.resolveAnomaly(anomalyId, { resolution: "expected" })).status).toBe("resolved");
+    const reviewId = await metrics.flagForReview(executionId, { reason: "check the columns", by: "qa" });
+    expect((await metrics.getReviewQueue()).items.map((r) => [r.reviewId, r.reason, r.flaggedBy])).toEqual([[reviewId, "check the columns", "qa"]]);
+    await metrics.recordCorrectiveAction({ anomalyId, action: "raised the budget" });
+    await metrics.linkLearning(executionId, "learning-1", { relation: "evidence" });
+    expect((await metrics.getExecutionsForLearning("learning-1")).items.map((l) => [l.executionId, l.relation])).toEqual([[executionId, "evidence"]]);
+    const refused = await metrics.recordCorrectiveAction({ action: "nothing named" }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(MetricValidationError);
   });
 });
