@@ -50,8 +50,12 @@ describePg("migrations", () => {
 
   it("create the tables with the documented column types (ISO text timestamps, JSON text arrays, float8)", async () => {
     expect(await tableNames(dataSource)).toEqual([
+      "corrective_actions",
       "error_categories",
+      "execution_anomalies",
+      "execution_learnings",
       "execution_metrics",
+      "execution_reviews",
       "execution_tags",
       "migrations",
       "skill_changes",
