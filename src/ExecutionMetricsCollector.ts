@@ -47,6 +47,7 @@ import {
   VariantComparisonService,
   type VariantCount,
 } from "./services/VariantComparisonService";
+import { type Recommendation, type RecommendationOptions, RecommendationService } from "./services/RecommendationService";
 import { type AnomalyMark, type AnomalyPage, type AnomalyQuery, type AnomalyResolution, AnomalyService } from "./services/AnomalyService";
 import { type CorrectiveActionInput, type CorrectiveActionQuery, CorrectiveActionService } from "./services/CorrectiveActionService";
 import { type LearningLinkOptions, type LearningLinkPage, type LearningLinkQuery, LearningLinkService } from "./services/LearningLinkService";
@@ -136,6 +137,7 @@ export class ExecutionMetricsCollector {
   private readonly queries: MetricsQueryService;
   private readonly reports: ReportService;
   private readonly variants: VariantComparisonService;
+  private readonly recommendations: RecommendationService;
   private readonly anomalies: AnomalyService;
   private readonly reviews: ReviewService;
   private readonly correctiveActions: CorrectiveActionService;
@@ -171,6 +173,7 @@ export class ExecutionMetricsCollector {
     this.queries = new MetricsQueryService(dataSource);
     this.reports = new ReportService(dataSource, { profileOptions: options.profiles });
     this.variants = new VariantComparisonService(dataSource);
+    this.recommendations = new RecommendationService(dataSource, { profiles: this.profiles });
     this.anomalies = new AnomalyService(dataSource);
     this.reviews = new ReviewService(dataSource);
     this.correctiveActions = new CorrectiveActionService(dataSource);
@@ -326,6 +329,15 @@ export class ExecutionMetricsCollector {
   /** The variants of a skill with finished executions, most executions first. */
   listVariants(skillId: string, options?: { from?: Date | string; to?: Date | string }): Promise<VariantCount[]> {
     return this.guarded("Listing the variants failed", () => this.variants.listVariants(skillId, options));
+  }
+
+  /**
+   * Improvement recommendations for one skill or all, each with the numbers behind it: promote or retire a
+   * variant, a dominant error category, a p95 or cost growth or a success-rate decline week over week. The
+   * rules and thresholds: RECOMMENDATION_RULES (RecommendationService).
+   */
+  getRecommendations(options?: RecommendationOptions): Promise<Recommendation[]> {
+    return this.guarded("Reading the recommendations failed", () => this.recommendations.getRecommendations(options));
   }
 
   /**

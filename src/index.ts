@@ -75,6 +75,13 @@ export type {
   OverallVerdict,
   VariantCount,
 } from "./services/VariantComparisonService";
+export { RecommendationService, RECOMMENDATION_RULES } from "./services/RecommendationService";
+export type {
+  Recommendation,
+  RecommendationKind,
+  RecommendationOptions,
+  RecommendationServiceOptions,
+} from "./services/RecommendationService";
 export { ExportService } from "./exchange/ExportService";
 export type { CsvExportOptions, JsonExportOptions, ExportOptions, ExportResult } from "./exchange/ExportService";
 export type { ExportDestination } from "./exchange/export-destination";
