@@ -43,10 +43,10 @@ function openDescriptorsOn(file: string): string[] {
   return targets.filter((target) => target.startsWith(file));
 }
 
-/** A column's value as SQLite stores it: booleans as 0/1, arrays as JSON text. */
+/** A column's value as SQLite stores it: booleans as 0/1 (a null one, latency_acceptable's, as null), arrays as JSON text. */
 function stored(row: ExecutionMetricRow, name: string, kind: string): unknown {
   const value = (row as unknown as Record<string, unknown>)[name];
-  if (kind === "boolean") return value ? 1 : 0;
+  if (kind === "boolean") return value === null ? null : value ? 1 : 0;
   if (kind === "json-array") return JSON.stringify(value ?? []);
   return value ?? null;
 }
@@ -82,6 +82,8 @@ describe("SqliteBatchWriter: rows stored exactly, shared columns bound once", ()
           temperature: 1 / 3,
           output_quality: i % 3 === 0 ? null : 0.7,
           error_occurred: i % 5 === 0,
+          // a nullable boolean: null (no budget), true and false mixed
+          latency_acceptable: i % 3 === 0 ? null : i % 3 === 1,
           tags: i % 2 === 0 ? ["a", "b'c"] : [],
           model_name: "gpt-'quoted'",
         }),
