@@ -76,6 +76,20 @@ class CsvSkills {
   }
 }
 
+/** Two arms of one skill, each with its own latency budget. */
+class Ranker {
+  @TrackExecution({ skillId: "ranker", variant: "A", experimentId: "exp-rank", latencyBudgetMillis: 60_000 })
+  async rankFast(items: number[]): Promise<number[]> {
+    return [...items].sort((a, b) => a - b);
+  }
+
+  @TrackExecution({ skillId: "ranker", variant: "B", experimentId: "exp-rank", latencyBudgetMillis: 1 })
+  async rankSlow(items: number[]): Promise<number[]> {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    return [...items].sort((a, b) => b - a);
+  }
+}
+
 describe("consumer (experimentalDecorators): recording skills into SQLite", () => {
   let dir: string;
   let metrics: ExecutionMetricsCollector;
@@ -174,5 +188,22 @@ describe("consumer (experimentalDecorators): recording skills into SQLite", () =
     expect((await metrics.getExecutionsForLearning("learning-1")).items.map((l) => [l.executionId, l.relation])).toEqual([[executionId, "evidence"]]);
     const refused = await metrics.recordCorrectiveAction({ action: "nothing named" }).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(MetricValidationError);
+  });
+
+  it("stores the variant, experiment and latency budget verdict of decorated and track() calls", async () => {
+    const ranker = new Ranker();
+    expect(await ranker.rankFast([3, 1, 2])).toEqual([1, 2, 3]);
+    expect(await ranker.rankSlow([3, 1, 2])).toEqual([3, 2, 1]);
+    track("ranker", (ctx) => ctx.setVariant("C"), { experimentId: "exp-rank" });
+    await metrics.flush();
+    const stored: { variant: string; experiment_id: string; latency_acceptable: number | null }[] = await metrics.dataSource.query(
+      "SELECT variant, experiment_id, latency_acceptable FROM execution_metrics WHERE skill_id = 'ranker' ORDER BY variant",
+    );
+    expect(stored).toEqual([
+      { variant: "A", experiment_id: "exp-rank", latency_acceptable: 1 },
+      { variant: "B", experiment_id: "exp-rank", latency_acceptable: 0 },
+      { variant: "C", experiment_id: "exp-rank", latency_acceptable: null },
+    ]);
+    expect((await metrics.getSkillProfile("ranker"))?.latencyAcceptableRate).toBe(0.5);
   });
 });
