@@ -1,4 +1,4 @@
-import type { DataSource } from "typeorm";
+import type { DataSource, SelectQueryBuilder } from "typeorm";
 import { ExecutionStateError, NotFoundError, type ValidationIssue } from "../errors";
 import { ANNOTATION_LIMITS, ANNOTATION_STATUSES, ANOMALY_SEVERITIES, type AnnotationStatus, type AnomalySeverity } from "../model/annotation-values";
 import { ExecutionAnomaly } from "../storage/entities/ExecutionAnomaly.entity";
@@ -13,6 +13,7 @@ import {
   throwIssues,
 } from "./annotation-arguments";
 import { decodeAnnotationCursor, encodeAnnotationCursor } from "./annotation-cursor";
+import { explainPlan } from "./explain-plan";
 import { requireString, toIso } from "./query-arguments";
 
 /** What a detector says of an execution it finds anomalous (see {@link AnomalyService.markAnomaly}). */
@@ -127,6 +128,22 @@ export class AnomalyService {
    * @throws MetricValidationError naming each bad filter, the limit or the cursor.
    */
   async getAnomalies(query: AnomalyQuery = {}): Promise<AnomalyPage> {
+    const { builder, limit } = this.buildPage(query);
+    const rows = await builder.getMany();
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    const nextCursor =
+      rows.length > limit && last ? encodeAnnotationCursor("anomalies", [last.startedAt.toISOString(), last.anomalyId]) : null;
+    return { items, nextCursor };
+  }
+
+  /** The plan of the statement getAnomalies runs for `query` (see explainPlan): a diagnostic, and the tests' proof. */
+  explainAnomalies(query: AnomalyQuery = {}): Promise<string[]> {
+    return explainPlan(this.dataSource, this.buildPage(query).builder);
+  }
+
+  /** The checked SELECT of one page (limit + 1 rows, to tell whether another page follows). */
+  private buildPage(query: AnomalyQuery): { builder: SelectQueryBuilder<ExecutionAnomaly>; limit: number } {
     const issues: ValidationIssue[] = [];
     if (!requireObject(query, "(query)", issues)) throwIssues(issues, "anomalies query");
     const limit = pageLimit(query.limit, issues);
@@ -156,12 +173,8 @@ export class AnomalyService {
         cursorId: anomalyId,
       });
     }
-    const rows = await builder.orderBy("a.startedAt", "DESC").addOrderBy("a.anomalyId", "DESC").limit(limit + 1).getMany();
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    const nextCursor =
-      rows.length > limit && last ? encodeAnnotationCursor("anomalies", [last.startedAt.toISOString(), last.anomalyId]) : null;
-    return { items, nextCursor };
+    builder.orderBy("a.startedAt", "DESC").addOrderBy("a.anomalyId", "DESC").limit(limit + 1);
+    return { builder, limit };
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { DataSource } from "typeorm";
+import type { DataSource, SelectQueryBuilder } from "typeorm";
 import { ExecutionStateError, NotFoundError, type ValidationIssue } from "../errors";
 import { ANNOTATION_LIMITS, ANNOTATION_STATUSES, type AnnotationStatus } from "../model/annotation-values";
 import { ExecutionReview } from "../storage/entities/ExecutionReview.entity";
@@ -6,6 +6,7 @@ import { serializeWrite } from "../storage/write-queue";
 import { uuidv7 } from "../tracking/uuid-v7";
 import { findExecution, noteText, optionalText, pageLimit, requireObject, requireText, throwIssues } from "./annotation-arguments";
 import { decodeAnnotationCursor, encodeAnnotationCursor } from "./annotation-cursor";
+import { explainPlan } from "./explain-plan";
 import { requireString } from "./query-arguments";
 
 /** Why an execution needs a person's look (see {@link ReviewService.flagForReview}). */
@@ -88,6 +89,22 @@ export class ReviewService {
    * @throws MetricValidationError naming a bad filter, the limit or the cursor.
    */
   async getReviewQueue(query: ReviewQueueQuery = {}): Promise<ReviewPage> {
+    const { builder, limit } = this.buildPage(query);
+    const rows = await builder.getMany();
+    const items = rows.slice(0, limit);
+    const last = items[items.length - 1];
+    const nextCursor =
+      rows.length > limit && last ? encodeAnnotationCursor("reviews", [last.createdAt.toISOString(), last.reviewId]) : null;
+    return { items, nextCursor };
+  }
+
+  /** The plan of the statement getReviewQueue runs for `query` (see explainPlan): a diagnostic, and the tests' proof. */
+  explainReviewQueue(query: ReviewQueueQuery = {}): Promise<string[]> {
+    return explainPlan(this.dataSource, this.buildPage(query).builder);
+  }
+
+  /** The checked SELECT of one page (limit + 1 rows, to tell whether another page follows). */
+  private buildPage(query: ReviewQueueQuery): { builder: SelectQueryBuilder<ExecutionReview>; limit: number } {
     const issues: ValidationIssue[] = [];
     if (!requireObject(query, "(query)", issues)) throwIssues(issues, "review queue query");
     const limit = pageLimit(query.limit, issues);
@@ -107,12 +124,8 @@ export class ReviewService {
         cursorId: reviewId,
       });
     }
-    const rows = await builder.orderBy("r.createdAt", "ASC").addOrderBy("r.reviewId", "ASC").limit(limit + 1).getMany();
-    const items = rows.slice(0, limit);
-    const last = items[items.length - 1];
-    const nextCursor =
-      rows.length > limit && last ? encodeAnnotationCursor("reviews", [last.createdAt.toISOString(), last.reviewId]) : null;
-    return { items, nextCursor };
+    builder.orderBy("r.createdAt", "ASC").addOrderBy("r.reviewId", "ASC").limit(limit + 1);
+    return { builder, limit };
   }
 
   /**

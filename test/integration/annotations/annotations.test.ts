@@ -14,7 +14,9 @@ describe("annotations [sqlite]", () => {
   annotationSuite(async () => {
     const dir = mkdtempSync(join(tmpdir(), "skill-metrics-annotations-"));
     const database = join(dir, "metrics.db");
-    const metrics = await ExecutionMetricsCollector.create({ database, spillPath: null, setAsDefault: false });
+    // A generous write deadline: on a loaded machine the writer thread's first write can take longer than the
+    // default 5 s, and with no spill file the row would be dropped. Speed is not under test here.
+    const metrics = await ExecutionMetricsCollector.create({ database, spillPath: null, setAsDefault: false, writeTimeoutMillis: 60_000 });
     const dataSource = await createDataSource({ database }).initialize();
     return {
       metrics,
