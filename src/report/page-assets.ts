@@ -3,7 +3,13 @@
  * with nothing fetched.
  */
 
-/** The page's CSS. Highlight colours match the charts' failure/timeout colours. */
+import { COLORS } from "./palette";
+
+/**
+ * The page's CSS. Highlight badges take the charts' failure/timeout colours from the palette. Each chart's SVG
+ * is drawn at the full content width (its viewBox keeps the proportions; svg-charts.ts sizes the viewBox to the
+ * widest content box, so text is at its own size there).
+ */
 export const PAGE_CSS = `
 :root { color-scheme: light; --fg: #1d1d1f; --muted: #5f6368; --line: #d9dce1; --failing: #fbe3e1; --slow: #fdf0d5; }
 * { box-sizing: border-box; }
@@ -18,10 +24,10 @@ th button { font: inherit; font-weight: 600; background: none; border: 0; paddin
 th[aria-sort="ascending"] button::after { content: " \\25B2"; } th[aria-sort="descending"] button::after { content: " \\25BC"; }
 tr.slow td { background: var(--slow); } tr.failing td { background: var(--failing); }
 .badge { display: inline-block; font-size: 11px; font-weight: 600; padding: 1px 6px; border-radius: 9px; margin-left: 6px; vertical-align: middle; }
-.badge.failing { background: #c8463d; color: #fff; } .badge.slow { background: #d99a2b; color: #fff; }
+.badge.failing { background: ${COLORS.failure}; color: #fff; } .badge.slow { background: ${COLORS.timeout}; color: #fff; }
 section.skill { border-top: 2px solid var(--line); margin-top: 28px; padding-top: 16px; }
 dl.stats { display: flex; flex-wrap: wrap; gap: 4px 22px; margin: 6px 0; } dl.stats div { display: flex; gap: 6px; } dt { color: var(--muted); } dd { margin: 0; font-weight: 600; }
-figure { margin: 6px 0 10px; } figure svg { max-width: 100%; height: auto; display: block; }
+figure { margin: 6px 0 10px; } figure svg { width: 100%; height: auto; display: block; }
 #definitions li { margin: 4px 0; } code { font-size: 12px; }
 `;
 

@@ -44,8 +44,11 @@ export interface SkillSeries {
   readonly histogram: readonly LogBucket[];
   /** One point per key of the shared {@link TimeAxis}, zeros where nothing ran. */
   readonly timeline: readonly TimePoint[];
-  /** error_category → count over failed and timed-out executions (null counted as "unknown"), most frequent first. */
-  readonly failureCategories: readonly (readonly [string, number])[];
+  /**
+   * error_category (null counted as "unknown"), its count over failed and timed-out executions, and that count
+   * split by status; most frequent first.
+   */
+  readonly failureCategories: readonly (readonly [category: string, count: number, failures: number, timeouts: number])[];
   /** Whether any execution in range has a cost, and whether any reports tokens. */
   readonly hasCost: boolean;
   readonly hasTokens: boolean;
@@ -110,8 +113,11 @@ export async function loadReportData(query: Query, filter: ReportFilter = {}): P
      WHERE ${where} AND total_duration_ms IS NOT NULL GROUP BY skill_id, ${logBucketSql("total_duration_ms")}`,
     params,
   );
-  const categoryRows = await query<{ skill_id: string; category: string; n: unknown }>(
-    `SELECT skill_id, COALESCE(error_category, 'unknown') AS category, COUNT(*) AS n FROM execution_metrics
+  const categoryRows = await query<{ skill_id: string; category: string; failures: unknown; timeouts: unknown }>(
+    `SELECT skill_id, COALESCE(error_category, 'unknown') AS category,
+       SUM(CASE WHEN status = 'failure' THEN 1 ELSE 0 END) AS failures,
+       SUM(CASE WHEN status = 'timeout' THEN 1 ELSE 0 END) AS timeouts
+     FROM execution_metrics
      WHERE ${FAILED} AND ${scope.where} GROUP BY skill_id, COALESCE(error_category, 'unknown')`,
     params,
   );
@@ -148,7 +154,11 @@ export async function loadReportData(query: Query, filter: ReportFilter = {}): P
     hasTokens.add(r.skill_id);
   }
   const histograms = groupBySkill(histogramRows, (r) => [toNumber(r.b), toNumber(r.n)] as const);
-  const categories = groupBySkill(categoryRows, (r) => [r.category, toNumber(r.n)] as const);
+  const categories = groupBySkill(categoryRows, (r) => {
+    const failures = toNumber(r.failures);
+    const timeouts = toNumber(r.timeouts);
+    return [r.category, failures + timeouts, failures, timeouts] as const;
+  });
 
   const skills = new Map<string, SkillSeries>();
   for (const skillId of [...timelines.keys()].sort()) {

@@ -1,7 +1,9 @@
 import type * as Echarts from "echarts";
 import type { CustomSeriesRenderItemAPI, CustomSeriesRenderItemParams, EChartsOption } from "echarts";
 import { ConfigurationError } from "../errors";
+import { type LegendEntry, legendGraphics, layoutLegend } from "./chart-legend";
 import { type LogBucket, ZERO_BUCKET } from "./log-buckets";
+import { COLORS } from "./palette";
 import type { SkillSeries, TimeAxis } from "./report-data";
 import { timeBucketLabel } from "./time-buckets";
 
@@ -11,23 +13,31 @@ import { timeBucketLabel } from "./time-buckets";
  * legends, which is most of what makes a chart readable and what the report should not hand-write.
  */
 
-/** Width and height of every chart, in CSS pixels. */
-export const CHART_WIDTH = 720;
-export const CHART_HEIGHT = 260;
-
-/** The report's palette: success, failure, timeout, and the neutral and accent series colours. */
-export const COLORS = {
-  success: "#3a8f5c",
-  failure: "#c8463d",
-  timeout: "#d99a2b",
-  neutral: "#4a6fa5",
-  accent: "#7b4fa3",
-  percentile: "#222222",
-} as const;
+/**
+ * Width of every chart's coordinate system: the page's content width at its widest (max-width 1320 less twice
+ * the 24 px padding, page-assets.ts). The SVG has this viewBox and the page draws it at 100% of the content
+ * width, so a chart fills the page and its text stays at 11 px on a wide screen, scaling down on a narrow one.
+ */
+export const CHART_WIDTH = 1272;
+/** Height of the plot area of a chart with axes (the legend's lines and the axes' labels come on top). */
+const PLOT_HEIGHT = 190;
 
 // "inherit": the charts' text takes the page's font, and each label's style attribute stays short.
-const TEXT = { fontFamily: "inherit", fontSize: 11, color: "#333333" };
-const GRID = { left: 64, right: 64, top: 40, bottom: 48 };
+const TEXT = { fontFamily: "inherit", fontSize: 11, color: COLORS.text };
+/** Margins of the plot: room for the axes' labels left, right and below; the top is under the legend. */
+const MARGIN = { left: 64, right: 64, bottom: 48 };
+/** From the legend's last line to the plot's top: room for the y axes' names, drawn above the plot. */
+const AXIS_NAME_ROOM = 30;
+const LEGEND_TOP = 4;
+
+/**
+ * The legend of a chart laid out over its width (chart-legend.ts), as graphic elements, and the y at which the
+ * chart's first plot starts below it.
+ */
+function legend(entries: readonly LegendEntry[]): { graphic: EChartsOption["graphic"]; plotTop: number } {
+  const layout = layoutLegend(entries, MARGIN.left, CHART_WIDTH - MARGIN.right, LEGEND_TOP);
+  return { graphic: legendGraphics(layout), plotTop: LEGEND_TOP + layout.height + AXIS_NAME_ROOM };
+}
 
 /**
  * The latency histogram of one skill on a logarithmic millisecond axis, each bucket drawn from its lower to its
@@ -36,16 +46,24 @@ const GRID = { left: 64, right: 64, top: 40, bottom: 48 };
 export function latencyHistogramSvg(renderer: SvgChartRenderer, series: SkillSeries): string | null {
   const buckets = series.histogram.filter((b) => b.index !== ZERO_BUCKET);
   if (buckets.length === 0) return null;
-  const marks: [string, number | null, string][] = [
+  const marks: [string, number | null, "solid" | "dashed" | "dotted"][] = [
     ["median", series.median, "solid"],
     ["p95", series.p95, "dashed"],
     ["p99", series.p99, "dotted"],
   ];
   const low = buckets[0].lowerMs;
   const high = buckets[buckets.length - 1].upperMs;
+  const drawnMarks = marks.filter((m): m is [string, number, "solid" | "dashed" | "dotted"] => m[1] !== null && m[1] > 0);
+  // Each percentile's value is in its legend entry rather than on its line: labels on the lines collide when
+  // p95 and p99 are close.
+  const { graphic, plotTop } = legend([
+    { name: "executions", color: COLORS.neutral, swatch: "box" },
+    ...drawnMarks.map(([name, value, dash]) => ({ name: `${name} ${formatMillis(value)}`, color: COLORS.percentile, swatch: dash })),
+  ]);
   const option: EChartsOption = {
     ...base(),
-    legend: { top: 4, textStyle: TEXT },
+    graphic,
+    grid: { ...MARGIN, top: plotTop, height: PLOT_HEIGHT },
     xAxis: {
       type: "log",
       logBase: 10,
@@ -81,88 +99,126 @@ export function latencyHistogramSvg(renderer: SvgChartRenderer, series: SkillSer
         encode: { x: [0, 1], y: 2 },
         data: buckets.map((b: LogBucket) => [b.lowerMs, b.upperMs, b.count]),
       },
-      // One empty series per percentile, so that each marker line gets a legend entry with its value instead of
-      // labels that collide when p95 and p99 are close.
-      ...marks
-        .filter((m): m is [string, number, string] => m[1] !== null && m[1] > 0)
-        .map(([name, value, dash]) => ({
-          type: "line" as const,
-          name: `${name} ${formatMillis(value)}`,
-          color: COLORS.percentile,
-          lineStyle: { type: dash as "solid" | "dashed" | "dotted" },
-          data: [],
-          markLine: {
-            silent: true,
-            symbol: "none",
-            label: { show: false },
-            lineStyle: { color: COLORS.percentile, type: dash as "solid" | "dashed" | "dotted", width: 1.5 },
-            data: [{ xAxis: value }],
-          },
-        })),
+      // One empty series per percentile, carrying its marker line.
+      ...drawnMarks.map(([name, value, dash]) => ({
+        type: "line" as const,
+        name: `${name} ${formatMillis(value)}`,
+        color: COLORS.percentile,
+        data: [],
+        markLine: {
+          silent: true,
+          symbol: "none",
+          label: { show: false },
+          lineStyle: { color: COLORS.percentile, type: dash, width: 1.5 },
+          data: [{ xAxis: value }],
+        },
+      })),
     ],
   };
-  return renderer.render(option);
+  return renderer.render(option, plotTop + PLOT_HEIGHT + MARGIN.bottom);
 }
 
+/** Height of the success-rate strip above the executions of the timeline chart. */
+const RATE_STRIP_HEIGHT = 56;
+
 /**
- * Finished executions per time bucket, stacked by status, with the success rate (percent, right axis) as a
- * line; buckets without executions have no rate (a gap, not 0%).
+ * Finished executions per time bucket, stacked by status, and above them, in a strip of its own sharing the
+ * time axis, the success rate (percent): drawn over the bars, its line and dots sat on them. Buckets without
+ * executions have no rate (a gap, not 0%); a rate between two gaps is drawn as a dot, since a line needs two
+ * points.
  */
 export function executionsOverTimeSvg(renderer: SvgChartRenderer, series: SkillSeries, axis: TimeAxis): string {
   const labels = axis.keys.map((k) => timeBucketLabel(k, axis.granularity));
+  const { graphic, plotTop } = legend([
+    { name: "success", color: COLORS.success, swatch: "box" },
+    { name: "failure", color: COLORS.failure, swatch: "box" },
+    { name: "timeout", color: COLORS.timeout, swatch: "box" },
+    { name: "success rate", color: COLORS.percentile, swatch: "solid" },
+  ]);
+  const rates = series.timeline.map((p) => {
+    const n = p.success + p.failure + p.timeout;
+    return n === 0 ? null : round((100 * p.success) / n, 2);
+  });
+  const barsTop = plotTop + RATE_STRIP_HEIGHT + AXIS_NAME_ROOM + 8;
   const option: EChartsOption = {
     ...base(),
-    legend: { top: 4, textStyle: TEXT },
-    xAxis: { type: "category", data: labels, axisLabel: { hideOverlap: true } },
+    graphic,
+    grid: [
+      { ...MARGIN, top: plotTop, height: RATE_STRIP_HEIGHT },
+      { ...MARGIN, top: barsTop, height: PLOT_HEIGHT },
+    ],
+    xAxis: [
+      { type: "category", gridIndex: 0, data: labels, axisLabel: { show: false }, axisTick: { show: false } },
+      { type: "category", gridIndex: 1, data: labels, axisLabel: { hideOverlap: true } },
+    ],
     yAxis: [
-      { type: "value", name: "executions", minInterval: 1 },
-      { type: "value", name: "success %", min: 0, max: 100, splitLine: { show: false } },
+      { type: "value", gridIndex: 0, name: "success %", min: 0, max: 100, interval: 50 },
+      { type: "value", gridIndex: 1, name: "executions", minInterval: 1 },
     ],
     series: [
-      stackedBar("success", COLORS.success, series.timeline.map((p) => p.success)),
-      stackedBar("failure", COLORS.failure, series.timeline.map((p) => p.failure)),
-      stackedBar("timeout", COLORS.timeout, series.timeline.map((p) => p.timeout)),
       {
         type: "line",
         name: "success rate",
-        yAxisIndex: 1,
+        xAxisIndex: 0,
+        yAxisIndex: 0,
         silent: true,
-        showSymbol: axis.keys.length <= 1,
         connectNulls: false,
         color: COLORS.percentile,
         lineStyle: { width: 1.5 },
-        data: series.timeline.map((p) => {
-          const n = p.success + p.failure + p.timeout;
-          return n === 0 ? null : round((100 * p.success) / n, 2);
-        }),
+        symbol: "none",
+        data: rates.map((rate, i) =>
+          rate !== null && (rates[i - 1] ?? null) === null && (rates[i + 1] ?? null) === null
+            ? { value: rate, symbol: "circle", symbolSize: 5 }
+            : rate,
+        ),
       },
+      stackedBar("success", COLORS.success, series.timeline.map((p) => p.success)),
+      stackedBar("failure", COLORS.failure, series.timeline.map((p) => p.failure)),
+      stackedBar("timeout", COLORS.timeout, series.timeline.map((p) => p.timeout)),
     ],
   };
-  return renderer.render(option);
+  return renderer.render(option, barsTop + PLOT_HEIGHT + MARGIN.bottom);
 }
 
-/** Failed and timed-out executions by error category, most frequent on top. Null when there are none. */
+/**
+ * Failed and timed-out executions by error category, most frequent on top, each bar split by status in the
+ * statuses' colours, its total at its end. Null when there are none.
+ */
 export function failureCategoriesSvg(renderer: SvgChartRenderer, series: SkillSeries): string | null {
   if (series.failureCategories.length === 0) return null;
   const ordered = [...series.failureCategories].reverse();
+  const statuses = (
+    [
+      ["failure", COLORS.failure, 2],
+      ["timeout", COLORS.timeout, 3],
+    ] as const
+  ).filter(([, , column]) => ordered.some((row) => row[column] > 0));
+  const { graphic, plotTop } = legend(statuses.map(([name, color]) => ({ name, color, swatch: "box" as const })));
+  const top = plotTop - AXIS_NAME_ROOM + 8;
+  // 22 px a category, and room for three at least, so that a single bar does not fill a thin chart.
+  const height = 22 * Math.max(3, ordered.length);
   const option: EChartsOption = {
     ...base(),
-    grid: { left: 150, right: 48, top: 16, bottom: 36 },
-    height: undefined,
+    graphic,
+    grid: { left: 150, right: 48, top, height },
     xAxis: { type: "value", name: "executions", minInterval: 1, nameLocation: "middle", nameGap: 24 },
     yAxis: { type: "category", data: ordered.map(([c]) => c), axisLabel: { width: 136, overflow: "truncate" } },
-    series: [
-      {
-        type: "bar",
-        name: "failures",
-        silent: true,
-        color: COLORS.failure,
-        label: { show: true, position: "right", ...TEXT },
-        data: ordered.map(([, n]) => n),
-      },
-    ],
+    series: statuses.map(([name, color, column], i) => ({
+      type: "bar" as const,
+      name,
+      stack: "status",
+      silent: true,
+      color,
+      barMaxWidth: 16,
+      // The total at the end of the last layer of the stack.
+      label:
+        i === statuses.length - 1
+          ? { show: true, position: "right" as const, ...TEXT, formatter: (p: { dataIndex: number }) => String(ordered[p.dataIndex][1]) }
+          : { show: false },
+      data: ordered.map((row) => row[column]),
+    })),
   };
-  return renderer.render(option, Math.max(120, 56 + 22 * ordered.length));
+  return renderer.render(option, top + height + 40);
 }
 
 /**
@@ -175,7 +231,9 @@ export function costAndTokensSvg(renderer: SvgChartRenderer, series: SkillSeries
   const tokenAxis = series.hasCost ? 1 : 0;
   const chartSeries: NonNullable<EChartsOption["series"]> = [];
   const yAxes: NonNullable<EChartsOption["yAxis"]> = [];
+  const entries: LegendEntry[] = [];
   if (series.hasCost) {
+    entries.push({ name: "cost (USD)", color: COLORS.accent, swatch: "box" });
     yAxes.push({ type: "value", name: "cost (USD)" });
     chartSeries.push({
       type: "bar",
@@ -190,16 +248,19 @@ export function costAndTokensSvg(renderer: SvgChartRenderer, series: SkillSeries
   if (series.hasTokens) {
     yAxes.push({ type: "value", name: "tokens", splitLine: { show: !series.hasCost } });
     chartSeries.push(tokenLine("tokens in", COLORS.neutral, tokenAxis, series.timeline.map((p) => p.tokensIn)));
-    chartSeries.push(tokenLine("tokens out", COLORS.timeout, tokenAxis, series.timeline.map((p) => p.tokensOut)));
+    chartSeries.push(tokenLine("tokens out", COLORS.secondary, tokenAxis, series.timeline.map((p) => p.tokensOut)));
+    entries.push({ name: "tokens in", color: COLORS.neutral, swatch: "solid" }, { name: "tokens out", color: COLORS.secondary, swatch: "solid" });
   }
+  const { graphic, plotTop } = legend(entries);
   const option: EChartsOption = {
     ...base(),
-    legend: { top: 4, textStyle: TEXT },
+    graphic,
+    grid: { ...MARGIN, top: plotTop, height: PLOT_HEIGHT },
     xAxis: { type: "category", data: labels, axisLabel: { hideOverlap: true } },
     yAxis: yAxes,
     series: chartSeries,
   };
-  return renderer.render(option);
+  return renderer.render(option, plotTop + PLOT_HEIGHT + MARGIN.bottom);
 }
 
 /** A duration for an axis or a label: `850 µs`, `12 ms`, `1.5 s`, `2.3 min`. */
@@ -219,7 +280,7 @@ function round(value: number, digits: number): number {
 }
 
 function base(): EChartsOption {
-  return { animation: false, textStyle: TEXT, grid: GRID, color: [COLORS.neutral, COLORS.accent, COLORS.timeout] };
+  return { animation: false, textStyle: TEXT, color: [COLORS.neutral, COLORS.accent, COLORS.secondary] };
 }
 
 /**
@@ -231,6 +292,8 @@ function stackedBar(name: string, color: string, data: number[]) {
     type: "bar" as const,
     name,
     stack: "status",
+    xAxisIndex: 1,
+    yAxisIndex: 1,
     silent: true,
     color,
     data,
@@ -259,7 +322,7 @@ export class SvgChartRenderer {
    * then contains no URL at all), the hydration metadata (`ecmeta_*`), pointer-events and the hover style sheet
    * with its classes. Path coordinates keep one decimal (a tenth of a pixel). Together this halves the page.
    */
-  render(option: EChartsOption, height = CHART_HEIGHT): string {
+  render(option: EChartsOption, height: number): string {
     let chart = this.instances.get(height);
     if (!chart) {
       chart = loadEcharts().init(null, null, { renderer: "svg", ssr: true, width: CHART_WIDTH, height });

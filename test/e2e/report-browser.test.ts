@@ -34,6 +34,37 @@ if (!existsSync(CHROMIUM) && !inCi) {
   );
 }
 
+/** The viewport of the page: a common laptop width, wider than a chart's 720 px of before. */
+const VIEWPORT = { width: 1280, height: 900 };
+
+/** A PNG's width and height, from its IHDR chunk (bytes 16–23, big-endian). */
+function pngSize(png: Buffer): { width: number; height: number } {
+  return { width: png.readUInt32BE(16), height: png.readUInt32BE(20) };
+}
+
+/** A box on the page (getBoundingClientRect / getBBox in page pixels). */
+interface Box {
+  left: number;
+  top: number;
+  right: number;
+  bottom: number;
+}
+
+/** A chart's legend as drawn: each entry's text, its box, and the fill or stroke of the swatch just left of it. */
+interface DrawnLegend {
+  kind: string;
+  entries: { text: string; box: Box; swatch: string }[];
+  /** Every other text of the chart (axis labels and names). */
+  others: { text: string; box: Box }[];
+  /** Fills of the chart's drawn filled shapes other than the legend's swatches (bars, dots), lower case. */
+  fills: string[];
+}
+
+/** Whether two boxes share any area (touching edges do not count). */
+function overlap(a: Box, b: Box): boolean {
+  return a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+}
+
 /** Cell values of the overview table's column `index`, top to bottom (data-value, as the sort reads them). */
 function columnValues(page: Page, index: number): Promise<string[]> {
   return page.$$eval(
@@ -64,7 +95,7 @@ describeBrowser("the HTML report in headless Chromium", () => {
       executablePath: CHROMIUM,
       headless: true,
       args: FLAGS,
-      viewport: { width: 1280, height: 900 },
+      viewport: VIEWPORT,
     });
     page = context.pages()[0] ?? (await context.newPage());
     page.on("request", (r) => requests.push(r.url()));
@@ -89,6 +120,9 @@ describeBrowser("the HTML report in headless Chromium", () => {
     expect(png.subarray(1, 4).toString("latin1")).toBe("PNG");
     // A page of tables and charts, not a blank one: tens of kilobytes even compressed.
     expect(png.length).toBeGreaterThan(50_000);
+    // The whole page at the viewport's width, as tall as the document: nothing overflows sideways.
+    const documentHeight = await page.evaluate(() => document.documentElement.scrollHeight);
+    expect(pngSize(png)).toEqual({ width: VIEWPORT.width, height: documentHeight });
     // Set SKILL_METRICS_E2E_SCREENSHOT=/path/report.png to keep it for a look.
     const keep = process.env.SKILL_METRICS_E2E_SCREENSHOT;
     if (keep) copyFileSync(shot, keep);
@@ -122,6 +156,119 @@ describeBrowser("the HTML report in headless Chromium", () => {
       expect(c.height).toBeGreaterThan(100);
       expect(c.drawn).toBeGreaterThan(3);
     }
+  });
+
+  it("draws every chart at the full width of the page's content, in its own proportions", async () => {
+    const charts = await page.$$eval("figure.chart svg", (svgs) =>
+      svgs.map((svg) => {
+        const box = svg.getBoundingClientRect();
+        const viewBox = (svg as SVGSVGElement).viewBox.baseVal;
+        const body = getComputedStyle(document.body);
+        const content = document.body.clientWidth - parseFloat(body.paddingLeft) - parseFloat(body.paddingRight);
+        return { width: box.width, height: box.height, content, ratio: viewBox.height / viewBox.width };
+      }),
+    );
+    expect(charts.length).toBeGreaterThan(20);
+    for (const c of charts) {
+      expect(Math.abs(c.width - c.content)).toBeLessThan(1);
+      // The content box of a 1280 px page less its 24 px padding each side (and a scrollbar, if any).
+      expect(c.width).toBeGreaterThan(VIEWPORT.width - 48 - 20);
+      expect(Math.abs(c.height / c.width - c.ratio)).toBeLessThan(0.01);
+    }
+  });
+
+  describe("legends", () => {
+    let legends: DrawnLegend[];
+
+    beforeAll(async () => {
+      legends = await page.$$eval("figure.chart svg", (svgs) =>
+        svgs.map((svg) => {
+          const boxOf = (e: Element) => {
+            const r = e.getBoundingClientRect();
+            return { left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+          };
+          // Not the shapes of clip paths: they are never painted.
+          const shapes = Array.from(svg.querySelectorAll("path, rect"))
+            .filter((e) => e.closest("clipPath") === null)
+            .map((e) => ({ e, box: boxOf(e) }));
+          const swatches = new Set<Element>();
+          const entries: { text: string; box: ReturnType<typeof boxOf>; swatch: string }[] = [];
+          const others: { text: string; box: ReturnType<typeof boxOf> }[] = [];
+          for (const text of Array.from(svg.querySelectorAll("text"))) {
+            const box = boxOf(text);
+            const middle = (box.top + box.bottom) / 2;
+            // A legend entry is a text with a small swatch ending just left of it, on its line.
+            const swatch = shapes.find(
+              (s) =>
+                s.box.right <= box.left + 0.5 &&
+                s.box.right >= box.left - 8 &&
+                s.box.right - s.box.left <= 20 &&
+                s.box.top <= middle + 1 &&
+                s.box.bottom >= middle - 1,
+            );
+            if (swatch === undefined) {
+              others.push({ text: text.textContent ?? "", box });
+              continue;
+            }
+            swatches.add(swatch.e);
+            const paint = swatch.e.getAttribute("fill");
+            entries.push({
+              text: text.textContent ?? "",
+              box,
+              swatch: paint !== null && paint !== "none" ? paint : (swatch.e.getAttribute("stroke") ?? ""),
+            });
+          }
+          const fills = shapes
+            .filter((s) => !swatches.has(s.e) && s.box.right - s.box.left > 0 && s.box.bottom - s.box.top > 0)
+            .map((s) => (s.e.getAttribute("fill") ?? "none").toLowerCase())
+            .filter((fill) => fill !== "none");
+          return { kind: (svg.parentElement as HTMLElement).dataset.chart ?? "", entries, others, fills };
+        }),
+      );
+    });
+
+    it("every chart has one: the statuses and the success rate over time, the percentiles with the histogram", () => {
+      for (const legend of legends) expect({ kind: legend.kind, entries: legend.entries.length > 0 }).toEqual({ kind: legend.kind, entries: true });
+      for (const legend of legends.filter((l) => l.kind === "timeline")) {
+        expect(legend.entries.map((e) => e.text)).toEqual(["success", "failure", "timeout", "success rate"]);
+      }
+      for (const legend of legends.filter((l) => l.kind === "latency")) {
+        expect(legend.entries.map((e) => e.text.split(" ")[0])).toEqual(["executions", "median", "p95", "p99"]);
+      }
+    });
+
+    it("no two legend texts overlap, and none overlaps another text of its chart", () => {
+      const collisions: string[] = [];
+      for (const { kind, entries, others } of legends) {
+        entries.forEach((a, i) => {
+          for (const b of entries.slice(i + 1)) if (overlap(a.box, b.box)) collisions.push(`${kind}: "${a.text}" and "${b.text}"`);
+          for (const b of others) if (overlap(a.box, b.box)) collisions.push(`${kind}: "${a.text}" and axis text "${b.text}"`);
+        });
+      }
+      expect(collisions).toEqual([]);
+    });
+
+    it("each status has one colour in every chart, and every chart fills its shapes only in its legend's colours", () => {
+      const colours = new Map<string, Set<string>>();
+      for (const { entries } of legends) {
+        for (const { text, swatch } of entries) {
+          if (["success", "failure", "timeout"].includes(text)) colours.set(text, (colours.get(text) ?? new Set()).add(swatch.toLowerCase()));
+        }
+      }
+      expect([...colours.keys()].sort()).toEqual(["failure", "success", "timeout"]);
+      for (const [status, set] of colours) expect({ status, colours: set.size }).toEqual({ status, colours: 1 });
+      const statusColour = new Map([...colours].map(([status, set]) => [status, [...set][0]]));
+      expect(new Set(statusColour.values()).size).toBe(3);
+
+      // A bar drawn in a colour its chart's legend does not explain would be a status in another colour.
+      for (const { kind, entries, fills } of legends) {
+        const explained = new Set(entries.map((e) => e.swatch.toLowerCase()));
+        expect({ kind, unexplained: [...new Set(fills)].filter((f) => !explained.has(f)) }).toEqual({ kind, unexplained: [] });
+      }
+      // And the page does draw bars of every status (the fixtures have successes, failures and timeouts).
+      const timelineFills = new Set(legends.filter((l) => l.kind === "timeline").flatMap((l) => l.fills));
+      for (const [status, colour] of statusColour) expect({ status, drawn: timelineFills.has(colour) }).toEqual({ status, drawn: true });
+    });
   });
 
   it("sorts the overview table when a header is clicked, toggling the direction", async () => {

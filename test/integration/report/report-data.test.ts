@@ -71,6 +71,17 @@ describe("report aggregation in SQL equals the same counts computed in JS from t
         categories.set(r.error_category ?? "unknown", (categories.get(r.error_category ?? "unknown") ?? 0) + 1);
       }
       expect(Object.fromEntries(series.failureCategories)).toEqual(Object.fromEntries(categories));
+      // Each category's count split by status, for the failure chart's bars in the statuses' colours.
+      for (const [category, count, failures, timeouts] of series.failureCategories) {
+        const inCategory = mine.filter((r) => r.status !== "success" && (r.error_category ?? "unknown") === category);
+        expect({ skillId, category, count, failures, timeouts }).toEqual({
+          skillId,
+          category,
+          count: inCategory.length,
+          failures: inCategory.filter((r) => r.status === "failure").length,
+          timeouts: inCategory.filter((r) => r.status === "timeout").length,
+        });
+      }
       const counts = series.failureCategories.map(([, n]) => n);
       expect(counts).toEqual([...counts].sort((a, b) => b - a));
     }

@@ -108,7 +108,8 @@ describe("ReportService on the fixtures", () => {
       for (const kind of ["latency", "timeline"]) {
         const svg = charts.get(kind);
         expect({ skillId, kind, svg: typeof svg }).toEqual({ skillId, kind, svg: "string" });
-        expect(svg).toMatch(/^<svg [^>]*viewBox="0 0 720 \d+"/);
+        // The page's widest content box (page-assets.ts), drawn at 100% of the content width.
+        expect(svg).toMatch(/^<svg [^>]*viewBox="0 0 1272 \d+"/);
         const filled = pathData(svg as string).filter((d) => /^M[\d.-]+ [\d.-]+/.test(d));
         expect(filled.length).toBeGreaterThan(3);
       }
