@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ExecutionMetricsCollector } from "../../../src/ExecutionMetricsCollector";
@@ -51,8 +51,15 @@ describe("variants, experiments and latency budgets, stored by a real collector"
     rmSync(dir, { recursive: true, force: true });
   });
 
+  // A generous write timeout: on a loaded machine a slow batch would go to the spill file, which is not what
+  // these tests are about (the spill path is tested in recording/ and faults/).
   const create = (options = {}) =>
-    ExecutionMetricsCollector.create({ database: join(dir, "m.db"), onError: (e) => problems.push(e), ...options });
+    ExecutionMetricsCollector.create({
+      database: join(dir, "m.db"),
+      onError: (e) => problems.push(e),
+      writeTimeoutMillis: 60_000,
+      ...options,
+    });
 
   async function rows(): Promise<Record<string, unknown>[]> {
     await metrics!.flush();
@@ -135,6 +142,38 @@ describe("variants, experiments and latency budgets, stored by a real collector"
       await reopened.shutdown();
     }
     metrics = undefined;
+  });
+
+  it("replays a spill line of the previous release (no variant, experiment_id, latency_acceptable) with those null", async () => {
+    const spill = join(dir, "spill.ndjson");
+    const { makeRow } = require("../../fixtures-scripts/make-row.js") as { makeRow(i: number, run: number, o: object): Record<string, unknown> };
+    const old = makeRow(1, 9, { skill_id: "before_upgrade" });
+    delete old.variant;
+    delete old.experiment_id;
+    delete old.latency_acceptable;
+    writeFileSync(spill, JSON.stringify(old) + "\n");
+    metrics = await create({ spillPath: spill });
+    // create() replays in the background: wait for the line (or for a problem, which fails below).
+    while (metrics.stats.replayed === 0 && problems.length === 0) await pause(20);
+    expect(problems).toEqual([]);
+    expect(await rows()).toEqual([
+      expect.objectContaining({ skill_id: "before_upgrade", variant: null, experiment_id: null, latency_acceptable: null }),
+    ]);
+    expect(problems).toEqual([]);
+  });
+
+  it("imports a CSV of the previous release (no variant, experiment_id, latency_acceptable columns) with those null", async () => {
+    const file = join(dir, "old.csv");
+    writeFileSync(
+      file,
+      "execution_id,metric_version,skill_id,started_at,completed_at,total_duration_ms,status,tags\r\n" +
+        '0190a000-0000-7000-8000-000000000001,1.0,old_skill,2026-11-27T10:00:00.000Z,2026-11-27T10:00:00.250Z,250,success,"[""t""]"\r\n',
+    );
+    metrics = await create();
+    expect(await metrics.import(file)).toMatchObject({ imported: 1, invalidRecords: 0, ignoredColumns: [] });
+    expect(await rows()).toEqual([
+      expect.objectContaining({ skill_id: "old_skill", variant: null, experiment_id: null, latency_acceptable: null }),
+    ]);
   });
 
   it("refuses bad options with a ConfigurationError naming the option, before anything runs", async () => {
