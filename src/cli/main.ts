@@ -22,6 +22,9 @@ const demoCommand = (c: CliContext) => (require("./commands/demo") as typeof imp
 const reportCommand = (c: CliContext) => (require("./commands/report") as typeof import("./commands/report")).reportCommand(c);
 const anomaliesCommand = (c: CliContext) => (require("./commands/anomalies") as typeof import("./commands/anomalies")).anomaliesCommand(c);
 const reviewCommand = (c: CliContext) => (require("./commands/review") as typeof import("./commands/review")).reviewCommand(c);
+const compareCommand = (c: CliContext) => (require("./commands/compare") as typeof import("./commands/compare")).compareCommand(c);
+const recommendationsCommand = (c: CliContext) =>
+  (require("./commands/recommendations") as typeof import("./commands/recommendations")).recommendationsCommand(c);
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** The options every command takes. */
@@ -93,6 +96,20 @@ export const COMMANDS: Record<string, { options: Options; positionals: boolean; 
     positionals: false,
     run: reviewCommand,
   },
+  compare: {
+    options: {
+      skill: { type: "string" },
+      baseline: { type: "string" },
+      candidate: { type: "string" },
+      from: { type: "string" },
+      to: { type: "string" },
+      alpha: { type: "string" },
+      json: { type: "boolean" },
+    },
+    positionals: false,
+    run: compareCommand,
+  },
+  recommendations: { options: { skill: { type: "string" }, json: { type: "boolean" } }, positionals: false, run: recommendationsCommand },
 };
 
 /** Options that take a value, across all commands: their value is never the command name. */

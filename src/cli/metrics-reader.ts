@@ -9,12 +9,14 @@ import { type ErrorAnalysis, type ErrorAnalysisOptions, MetricsQueryService } fr
 import { ProfileService } from "../services/ProfileService";
 import { type AnomalyPage, type AnomalyQuery, AnomalyService } from "../services/AnomalyService";
 import { type ReviewPage, type ReviewQueueQuery, ReviewService } from "../services/ReviewService";
+import { type Recommendation, type RecommendationOptions, RecommendationService } from "../services/RecommendationService";
+import { type CompareVariantsOptions, type VariantComparison, VariantComparisonService } from "../services/VariantComparisonService";
 import type { SkillProfile } from "../storage/entities/SkillProfile.entity";
 import { openReadOnlyDatabase } from "../storage/read-only-database";
 import { type CliContext, stringOption } from "./cli-context";
 
 /**
- * What the reading commands (profile, errors, export, report, anomalies, review) use: the collector's reading methods over a
+ * What the reading commands (profile, errors, export, report, anomalies, review, compare, recommendations) use: the collector's reading methods over a
  * database opened read-only (see openReadOnlyDatabase), with no recorder, spill file or migration.
  */
 export class MetricsReader {
@@ -24,6 +26,8 @@ export class MetricsReader {
   private readonly reports: ReportService;
   private readonly anomalies: AnomalyService;
   private readonly reviews: ReviewService;
+  private readonly variants: VariantComparisonService;
+  private readonly recommendations: RecommendationService;
 
   constructor(
     /** The read-only DataSource. */
@@ -35,6 +39,8 @@ export class MetricsReader {
     this.reports = new ReportService(dataSource);
     this.anomalies = new AnomalyService(dataSource);
     this.reviews = new ReviewService(dataSource);
+    this.variants = new VariantComparisonService(dataSource);
+    this.recommendations = new RecommendationService(dataSource, { profiles: this.profiles });
   }
 
   /** The SQLite file read, or null on PostgreSQL. */
@@ -87,6 +93,14 @@ export class MetricsReader {
 
   getReviewQueue(query?: ReviewQueueQuery): Promise<ReviewPage> {
     return this.guarded("Reading the review queue failed", () => this.reviews.getReviewQueue(query));
+  }
+
+  compareVariants(skillId: string, options: CompareVariantsOptions): Promise<VariantComparison> {
+    return this.guarded("Comparing the variants failed", () => this.variants.compareVariants(skillId, options));
+  }
+
+  getRecommendations(options?: RecommendationOptions): Promise<Recommendation[]> {
+    return this.guarded("Reading the recommendations failed", () => this.recommendations.getRecommendations(options));
   }
 
   private async guarded<T>(what: string, run: () => Promise<T>): Promise<T> {

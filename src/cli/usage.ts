@@ -33,8 +33,12 @@ Commands:
                                Anomalies marked on executions, newest first
   review [--skill S] [--status open|resolved] [--json]
                                The review queue: executions flagged for review, oldest first
+  compare --skill S --baseline A --candidate B [--from T] [--to T] [--alpha X] [--json]
+                               Compare two variants of a skill (duration, success rate, cost; p-values)
+  recommendations [--skill S] [--json]
+                               Improvement recommendations with the numbers behind them
 
-profile, errors, export, report, anomalies and review only read: they open an existing database read-only and never create,
+profile, errors, export, report, anomalies, review, compare and recommendations only read: they open an existing database read-only and never create,
 migrate or change it. Times (T) are ISO-8601 with a zone or a bare date (2026-11-27, 2026-11-27T08:00:00Z).
 
 ${GLOBAL_OPTIONS}
@@ -165,6 +169,36 @@ who flagged it, and how it was resolved. The database is opened read-only.
   --status X        open (default: the queue) or resolved
   --limit N         At most N rows, the oldest (default 100, at most 10000)
   --json            Print a JSON array (snake_case keys) instead of a table
+
+${GLOBAL_OPTIONS}
+
+${EXIT_CODES}`,
+
+  compare: `Usage: skill-metrics compare --skill S --baseline A --candidate B [--from T] [--to T] [--alpha X] [--json]
+
+Compares the finished executions of two variants of a skill (recorded with variant A and B): median duration
+(Mann-Whitney U test), success rate (pooled two-proportion z-test) and mean cost per execution (Welch's
+t-test), each with the sample sizes, difference, relative change, two-sided p-value and a verdict for the
+candidate (better, worse, no significant difference), and an overall verdict. The database is opened read-only.
+  --skill S         The skill (required)
+  --baseline A      The variant compared against (required)
+  --candidate B     The variant under test (required)
+  --from T          Only executions started at or after T (ISO-8601 date or time)
+  --to T            … and before T (exclusive)
+  --alpha X         Significance level, between 0 and 1 (default 0.05)
+  --json            Print the comparison as JSON instead of a table
+
+${GLOBAL_OPTIONS}
+
+${EXIT_CODES}`,
+
+  recommendations: `Usage: skill-metrics recommendations [--skill S] [--json]
+
+Prints the recommendations of the rule set (promote or retire a variant, a success-rate decline, p95 or cost
+growth week over week, a dominant error category), each with the numbers behind it. The database is opened
+read-only.
+  --skill S         Only this skill
+  --json            Print a JSON array of { kind, skillId, message, evidence } instead of text
 
 ${GLOBAL_OPTIONS}
 
