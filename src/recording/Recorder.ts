@@ -4,6 +4,7 @@ import type { ExecutionSink } from "../tracking/ExecutionSink";
 import { settleWithin } from "./deadline";
 import { ErrorReporter } from "./ErrorReporter";
 import { insertIsolatingRowFaults, type RefusedRow } from "./isolate-row-faults";
+import { RowBatch } from "./RowBatch";
 import type { MetricStore } from "./MetricStore";
 import { type ExitParticipant, registerExitParticipant, unregisterExitParticipant } from "./process-hooks";
 import { checkMillis, type RecorderOptions, type ResolvedRecorderOptions, resolveRecorderOptions } from "./RecorderOptions";
@@ -63,7 +64,7 @@ const SYNC_HAND_OVER_BATCHES = 4;
 
 /** A batch handed to the store and not yet settled. */
 interface HandedBatch {
-  readonly rows: readonly ExecutionMetricRow[];
+  readonly rows: RowBatch;
   /** A replay's batch: its rows stay in the spill file until the replay is done. */
   readonly fromSpill: boolean;
   /** Spilled synchronously already (exit, signal, shutdown deadline): a late outcome changes nothing. */
@@ -348,7 +349,9 @@ export class Recorder implements ExecutionSink {
       if (this.handed.size >= (this.probing ? 1 : this.maxHanded)) return;
       const rows = this.queue.splice(0, this.options.batchSize);
       this.rowsLeftQueue += rows.length;
-      void this.handOver({ rows, fromSpill: false, saved: false }).catch(() => undefined);
+      // Packed unless the journal needs the rows at every settle.
+      const batch = RowBatch.of(rows, this.store, this.journal === null);
+      void this.handOver({ rows: batch, fromSpill: false, saved: false }).catch(() => undefined);
     }
   }
 
@@ -389,7 +392,7 @@ export class Recorder implements ExecutionSink {
         this.unavailable = true;
         this.probing = true;
         this.lastFailure = error;
-        const keptIn = this.keepAfterFailure([...batch.rows]);
+        const keptIn = this.keepAfterFailure([...batch.rows.rows()]);
         this.errors.report(new StorageError(`Writing ${batch.rows.length} metric rows failed; ${keptIn}`, error));
       },
     );
@@ -424,7 +427,7 @@ export class Recorder implements ExecutionSink {
   /** Writes one replay batch when the store has room for it (after the queue's full batches). */
   private async writeReplayBatch(rows: readonly ExecutionMetricRow[]): Promise<void> {
     while (this.handed.size >= (this.probing ? 1 : this.maxHanded)) await this.nextSettle();
-    await this.handOver({ rows, fromSpill: true, saved: false });
+    await this.handOver({ rows: RowBatch.of(rows, this.store, false), fromSpill: true, saved: false });
   }
 
   /**
@@ -437,7 +440,7 @@ export class Recorder implements ExecutionSink {
    * @throws the store's error, or a WriteTimeoutError; the caller keeps the batch.
    */
   private async write(
-    rows: readonly ExecutionMetricRow[],
+    rows: RowBatch,
     onStored: (count: number) => void,
     onReleased: () => void = () => undefined,
   ): Promise<void> {
@@ -453,7 +456,7 @@ export class Recorder implements ExecutionSink {
     this.lastTurn = new Promise<boolean>((resolve) => (passTurn = resolve));
     let abandoned = false;
     let over = false;
-    const attempt = insertIsolatingRowFaults(rows, (batch) => this.store.insert(batch), (count) => {
+    const attempt = insertIsolatingRowFaults(rows, this.store, (count) => {
       if (!abandoned) onStored(count);
     });
     void attempt.then(onReleased, onReleased);
@@ -649,7 +652,7 @@ export class Recorder implements ExecutionSink {
   private resetJournal(): void {
     if (this.journal === null) return;
     try {
-      const handedRows = [...this.handed].filter((batch) => !batch.fromSpill && !batch.saved).flatMap((batch) => batch.rows);
+      const handedRows = [...this.handed].filter((batch) => !batch.fromSpill && !batch.saved).flatMap((batch) => batch.rows.rows());
       this.journal.reset([...handedRows, ...this.queue, ...this.overflow]);
     } catch (error) {
       this.errors.report(error);
@@ -662,7 +665,7 @@ export class Recorder implements ExecutionSink {
     for (const batch of this.handed) {
       if (batch.fromSpill || batch.saved) continue;
       batch.saved = true;
-      handedRows.push(...batch.rows);
+      handedRows.push(...batch.rows.rows());
     }
     const queued = this.queue.splice(0);
     this.rowsLeftQueue += queued.length;

@@ -3,8 +3,8 @@ import * as path from "node:path";
 import { Worker } from "node:worker_threads";
 import type { ExecutionMetricRow } from "../../model/execution-metric-columns";
 import { StorageError } from "../../errors";
-import type { MetricStore } from "../MetricStore";
-import { encodeBatch } from "./batch-codec";
+import type { MetricStore, PackedRows } from "../MetricStore";
+import { decodeBatch, encodeBatch, type EncodedBatch } from "./batch-codec";
 import { CallGate } from "./call-gate";
 import type { WriteReply, WriteRequest, WriterConfig } from "./writer-protocol";
 
@@ -73,12 +73,32 @@ export class WriterThreadStore implements MetricStore {
 
   insert(rows: readonly ExecutionMetricRow[]): Promise<void> {
     if (rows.length === 0) return Promise.resolve();
+    return this.post(() => encodeBatch(rows));
+  }
+
+  /**
+   * The rows in the form they cross to the thread (see batch-codec.ts), kept by the caller until the write
+   * settles instead of the row objects.
+   */
+  pack(rows: readonly ExecutionMetricRow[]): PackedBatch {
+    return new PackedBatch(encodeBatch(rows).batch);
+  }
+
+  insertPacked(packed: PackedRows): Promise<void> {
+    const { batch } = packed as PackedBatch;
+    if (batch.count === 0) return Promise.resolve();
+    // Not transferred: the caller's copy must stay readable in case the write fails.
+    return this.post(() => ({ batch, transfer: [] }));
+  }
+
+  /** Sends one batch to the thread; settles with its reply. */
+  private post(encode: () => { batch: EncodedBatch; transfer: ArrayBuffer[] }): Promise<void> {
     if (this.closed) return Promise.reject(StorageError.storeClosed());
     const written = new Promise<void>((resolve, reject) => {
       const id = this.nextId++;
       this.pending.set(id, { resolve, reject });
       try {
-        const { batch, transfer } = encodeBatch(rows);
+        const { batch, transfer } = encode();
         const request: WriteRequest = { id, batch };
         const worker = this.start();
         // Like a socket with a query in flight, the thread keeps the process alive only while it has work.
@@ -171,4 +191,13 @@ function writerEntry(): { file: string; execArgv: string[] | undefined } {
   const compiled = path.join(__dirname, "writer-thread.js");
   if (existsSync(compiled)) return { file: compiled, execArgv: undefined };
   return { file: path.join(__dirname, "writer-thread.ts"), execArgv: ["--require", "ts-node/register/transpile-only"] };
+}
+
+/** A batch packed by {@link WriterThreadStore.pack}. */
+class PackedBatch implements PackedRows {
+  constructor(readonly batch: EncodedBatch) {}
+
+  unpack(): ExecutionMetricRow[] {
+    return decodeBatch(this.batch);
+  }
 }

@@ -1,5 +1,6 @@
 import type { ExecutionMetricRow } from "../../../src/model/execution-metric-columns";
-import type { MetricStore } from "../../../src/recording/MetricStore";
+import type { MetricStore, PackedRows } from "../../../src/recording/MetricStore";
+import { decodeBatch, encodeBatch, type EncodedBatch } from "../../../src/recording/writer/batch-codec";
 
 /**
  * A real MetricStore kept in a Map, idempotent on execution_id like SqlMetricStore, that can be told to fail
@@ -30,5 +31,36 @@ export class MemoryStore implements MetricStore {
     } finally {
       this.running--;
     }
+  }
+}
+
+interface PackedBatchOfTest extends PackedRows {
+  readonly batch: EncodedBatch;
+}
+
+/**
+ * A MemoryStore that packs batches as the writer thread's store does (the real batch codec) and takes packed
+ * batches: what the recorder holds while such a write is in flight is the packed form, not the row objects.
+ */
+export class PackingMemoryStore extends MemoryStore {
+  packed = 0;
+  unpacked = 0;
+
+  pack(rows: readonly ExecutionMetricRow[]): PackedRows {
+    this.packed++;
+    const { batch } = encodeBatch(rows);
+    const packed: PackedBatchOfTest = {
+      batch,
+      unpack: () => {
+        this.unpacked++;
+        return decodeBatch(batch);
+      },
+    };
+    return packed;
+  }
+
+  insertPacked(packed: PackedRows): Promise<void> {
+    // What the thread receives: a structured clone of the encoded batch, as postMessage delivers it.
+    return this.insert(decodeBatch(structuredClone((packed as PackedBatchOfTest).batch)));
   }
 }

@@ -5,7 +5,7 @@ import { RecordingError, StorageError } from "../../../src/errors";
 import { Recorder } from "../../../src/recording/Recorder";
 import { SpillFile } from "../../../src/recording/SpillFile";
 import { makeRow, makeRows } from "./make-row";
-import { MemoryStore } from "./MemoryStore";
+import { MemoryStore, PackingMemoryStore } from "./MemoryStore";
 
 describe("Recorder (store boundary)", () => {
   let dir: string;
@@ -168,6 +168,33 @@ describe("Recorder (store boundary)", () => {
     expect(store.rows.size).toBe(130);
     expect(spillFiles()).toEqual([]);
     expect(r.stats).toEqual({ submitted: 130, written: 10, spilled: 120, replayed: 120, dropped: 0, rejected: 0, handlerFailures: 0 });
+  });
+
+  it("a store that packs batches: rows stored as submitted; a failed packed batch is unpacked to the spill file byte for byte, and replayed", async () => {
+    const store = new PackingMemoryStore();
+    store.failuresLeft = 1;
+    const r = recorder(store, { batchSize: 50 });
+    const rows = makeRows(100);
+    rows[3] = { ...rows[3], total_duration_ms: 1e-310, api_calls_cost_usd: 5e-324, tags: ["a", "b"], error_message: "é ✓ \u{1F600}" };
+    for (const row of rows) r.submit(row);
+    await r.flush();
+    // The first batch failed and was spilled from its unpacked rows; the second was spilled without a try.
+    expect(store.rows.size).toBe(0);
+    expect(store.packed).toBe(1);
+    expect(store.unpacked).toBe(1);
+    const [spilled] = spillFiles();
+    const lines = readFileSync(join(dir, spilled), "utf8").trim().split("\n");
+    expect(lines).toEqual(rows.map((row) => JSON.stringify(row)));
+    await r.flush();
+    expect(store.rows.size).toBe(100);
+    for (const row of rows) expect(store.rows.get(row.execution_id)).toEqual(row);
+    expect(r.stats).toMatchObject({ submitted: 100, written: 0, spilled: 100, replayed: 100, dropped: 0, rejected: 0 });
+
+    // Healthy: written packed, never unpacked on the main side.
+    for (const row of makeRows(120, 0, 100)) r.submit(row);
+    await r.flush();
+    expect(store.rows.size).toBe(220);
+    expect(store.unpacked).toBe(1);
   });
 
   it("writes new rows between the batches of a replay that is running: a backlog does not hold up recording", async () => {

@@ -25,4 +25,16 @@ describe("isoTimestamp", () => {
     for (const millis of samples) expect(isoTimestamp(millis)).toBe(new Date(millis).toISOString());
     for (const millis of samples) expect(isoTimestamp(millis + 0.75)).toBe(new Date(millis).toISOString());
   });
+
+  it("agrees with Date#toISOString on every millisecond of a second, in and out of order, and on 100,000 random instants", () => {
+    const second = 1764288000000;
+    for (let ms = 0; ms < 1000; ms++) expect(isoTimestamp(second + ms)).toBe(new Date(second + ms).toISOString());
+    for (let ms = 999; ms >= 0; ms -= 7) expect(isoTimestamp(second - 1000 + ms)).toBe(new Date(second - 1000 + ms).toISOString());
+    const last = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+    for (let i = 0; i < 100_000; i++) {
+      const millis = Math.floor(Math.random() * last);
+      const expected = new Date(millis).toISOString();
+      if (isoTimestamp(millis) !== expected) throw new Error(`${millis}: ${isoTimestamp(millis)} ≠ ${expected}`);
+    }
+  });
 });
