@@ -10,6 +10,7 @@ import { type Highlight, highlightSkills } from "./highlight-rules";
 import { definitionItems } from "./report-definitions";
 import { loadReportData, type ReportFilter } from "./report-data";
 import { anomaliesHtml, loadSkillAnomalies } from "./report-anomalies";
+import { loadSkillVariantComparisons, variantsHtml } from "./report-variants";
 import { renderReportHtml } from "./report-html";
 import { loadEcharts } from "./svg-charts";
 
@@ -129,6 +130,10 @@ export class ReportService {
       from: isoOrUndefined(filter.from),
       to: isoOrUndefined(filter.to),
     });
+    const variants = await loadSkillVariantComparisons(this.dataSource, sectionSkills, {
+      from: isoOrUndefined(filter.from),
+      to: isoOrUndefined(filter.to),
+    });
     const generatedAt = this.clock();
     const html = renderReportHtml({
       title: this.title,
@@ -142,6 +147,7 @@ export class ReportService {
       data,
       definitions: definitionItems(this.profileOptions),
       anomalies: new Map([...anomalies].map(([skillId, found]) => [skillId, anomaliesHtml(found)])),
+      variants: new Map([...variants].map(([skillId, comparisons]) => [skillId, variantsHtml(comparisons)])),
     });
     let executions = 0;
     for (const s of data.skills.values()) executions += s.finished;

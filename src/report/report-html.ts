@@ -30,6 +30,8 @@ export interface ReportModel {
   readonly definitions: readonly string[];
   /** The "Anomalies" HTML of each skill section that has anomalies in range (see report-anomalies.ts). */
   readonly anomalies?: ReadonlyMap<string, string>;
+  /** The "Variants" HTML of each skill section with two or more variants in range (see report-variants.ts). */
+  readonly variants?: ReadonlyMap<string, string>;
 }
 
 /** Escapes text for HTML element content and double-quoted attribute values. */
@@ -66,7 +68,10 @@ function renderPage(model: ReportModel): string {
     sections = model.profiles.map((p, i) =>
       model.sectionSkills.has(p.skillId)
         ? withAnomalies(
-            skillSection(renderer, p, i, model.data.skills.get(p.skillId), model.data.axis, model.highlights.get(p.skillId)),
+            withAnomalies(
+              skillSection(renderer, p, i, model.data.skills.get(p.skillId), model.data.axis, model.highlights.get(p.skillId)),
+              model.variants?.get(p.skillId),
+            ),
             model.anomalies?.get(p.skillId),
           )
         : omittedSection(p, i),
@@ -216,7 +221,7 @@ function skillSection(
   return parts.join("\n");
 }
 
-/** A skill section with its anomalies' HTML as the section's last part, when it has any. */
+/** A skill section with `part` (its variants' or anomalies' HTML) as the section's last part, when there is one. */
 function withAnomalies(section: string, anomalies: string | undefined): string {
   if (anomalies === undefined) return section;
   const end = section.lastIndexOf("</section>");
