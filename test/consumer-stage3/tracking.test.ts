@@ -14,7 +14,7 @@ import {
   track,
   TrackExecution,
 } from "skill-metrics";
-import type { AnomalySeverity } from "skill-metrics";
+import type { AnomalySeverity, Recommendation, VariantComparison } from "skill-metrics";
 
 interface StoredRow {
   execution_id: string;
@@ -204,5 +204,25 @@ describe("consumer (standard decorators): recording skills into SQLite", () => {
       { variant: "C", experiment_id: "exp-rank", latency_acceptable: null },
     ]);
     expect((await metrics.getSkillProfile("ranker"))?.latencyAcceptableRate).toBe(0.5);
+  });
+
+  it("compares two variants, reads a success-rate baseline and recommendations through the package's API", async () => {
+    const at = (second: number) => new Date(Date.UTC(2026, 5, 1, 12, 0, second)).toISOString();
+    [10, 11, 12, 20, 21, 22].forEach((duration, i) =>
+      metrics.record({ skill_id: "ranked", variant: i < 3 ? "A" : "B", started_at: at(i), completed_at: at(i), total_duration_ms: duration, status: "success" }),
+    );
+    const comparison: VariantComparison = await metrics.compareVariants("ranked", { baseline: "A", candidate: "B" });
+    expect(comparison.duration).toMatchObject({ baseline: { n: 3, value: 11 }, candidate: { n: 3, value: 21 }, testStatistic: 0 });
+    // scipy.stats.mannwhitneyu([10, 11, 12], [20, 21, 22], alternative="two-sided", method="asymptotic").pvalue
+    expect(Math.abs(comparison.duration.pValue! / 0.08085559837005224 - 1)).toBeLessThan(1e-9);
+    expect(comparison.successRate).toMatchObject({ pValue: null, verdict: "no significant difference" });
+    expect(comparison.verdict).toBe("no significant difference");
+    const refused = await metrics.compareVariants("ranked", { baseline: "A", candidate: "Z" }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(MetricValidationError);
+    const baseline = await metrics.getBaseline("ranked", { metric: "success_rate", windowMillis: 60_000, now: new Date(at(30)) });
+    expect(baseline).toMatchObject({ count: 6, successes: 6, rate: 1, interval: { high: 1 } });
+    expect((await metrics.getBaseline("ranked", { windowMillis: 60_000, now: new Date(at(30)) })).p95DurationMs).toBeCloseTo(21.75, 12);
+    const recommendations: Recommendation[] = await metrics.getRecommendations({ skillId: "ranked" });
+    expect(recommendations).toEqual([]);
   });
 });
