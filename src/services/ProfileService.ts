@@ -40,6 +40,8 @@ const MAX_LISTED_SKILLS = 500;
  * - mean_correctness_score (correctness_score), mean_quality_score (output_quality), mean_output_size_bytes and
  *   mean_user_satisfaction are means over the non-null values only, null when there are none.
  *   total_feedback_responses counts executions with user_feedback_received.
+ * - latency_acceptable_rate = executions with latency_acceptable true / executions with latency_acceptable not
+ *   null (those that had a latency budget, see tracking/latency-budget.ts); null when none had one.
  * - Trends compare the recent window [now − W, now) with the previous one [now − 2W, now − W), by started_at,
  *   W = trendWindowMillis (default 7 days), now = the clock at refresh (= calculated_at). Both windows need at
  *   least trendMinSample finished executions (default 20), else all three trends are null.
