@@ -27,7 +27,8 @@ const config: Config = {
       setupFiles: ["reflect-metadata"],
     },
     {
-      // The HTML report opened in headless Chromium (Debian's /usr/bin/chromium, driven by playwright-core).
+      // The HTML report opened in headless Chromium (test/support/find-chromium.js: Debian's /usr/bin/chromium first,
+      // or SKILL_METRICS_CHROMIUM), driven by playwright-core.
       displayName: "e2e",
       testEnvironment: "node",
       roots: ["<rootDir>/test/e2e"],

@@ -8,7 +8,8 @@ import { COLORS } from "./palette";
 /**
  * The page's CSS. Highlight badges take the charts' failure/timeout colours from the palette. Each chart's SVG
  * is drawn at the full content width (its viewBox keeps the proportions; svg-charts.ts sizes the viewBox to the
- * widest content box, so text is at its own size there).
+ * widest content box, so text is at its own size there); below 900 px it stops shrinking and its figure scrolls
+ * sideways instead, so that its text stays readable (11 px at most 0.7 times smaller).
  */
 export const PAGE_CSS = `
 :root { color-scheme: light; --fg: #1d1d1f; --muted: #5f6368; --line: #d9dce1; --failing: #fbe3e1; --slow: #fdf0d5; }
@@ -27,7 +28,7 @@ tr.slow td { background: var(--slow); } tr.failing td { background: var(--failin
 .badge.failing { background: ${COLORS.failure}; color: #fff; } .badge.slow { background: ${COLORS.timeout}; color: #fff; }
 section.skill { border-top: 2px solid var(--line); margin-top: 28px; padding-top: 16px; }
 dl.stats { display: flex; flex-wrap: wrap; gap: 4px 22px; margin: 6px 0; } dl.stats div { display: flex; gap: 6px; } dt { color: var(--muted); } dd { margin: 0; font-weight: 600; }
-figure { margin: 6px 0 10px; } figure svg { width: 100%; height: auto; display: block; }
+figure { margin: 6px 0 10px; overflow-x: auto; } figure svg { width: 100%; min-width: 900px; height: auto; display: block; }
 #definitions li { margin: 4px 0; } code { font-size: 12px; }
 `;
 

@@ -1,15 +1,19 @@
 /// <reference lib="dom" />
 // The callbacks given to $$eval run in the page, so this file needs the DOM types.
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { type BrowserContext, chromium, type Page } from "playwright-core";
 import { ReportService } from "../../src/report/ReportService";
 import { createFixtureDatabase, FIXTURE_NOW } from "../integration/report/fixture-report";
+import { chromiumMissing, findChromium } from "../support/find-chromium";
 
-/** Debian's chromium package; `npx playwright install` cannot download a browser on these machines. */
-const CHROMIUM = "/usr/bin/chromium";
+/**
+ * An installed Chromium or Chrome (test/support/find-chromium.js: Debian's chromium package first);
+ * `npx playwright install` cannot download a browser on these machines.
+ */
+const FOUND = findChromium();
 
 /** The flags docs/toolchain-notes.md lists for headless Chromium here (the fresh --user-data-dir is the persistent context's). */
 const FLAGS = [
@@ -26,10 +30,11 @@ const FLAGS = [
 const inCi = process.env.CI !== undefined && process.env.CI !== "" && process.env.CI !== "false" && process.env.CI !== "0";
 
 // In CI a missing browser must fail (launch throws, naming the path); only a developer machine may skip, loudly.
-const describeBrowser = existsSync(CHROMIUM) || inCi ? describe : describe.skip;
-if (!existsSync(CHROMIUM) && !inCi) {
+const CHROMIUM = FOUND ?? process.env.SKILL_METRICS_CHROMIUM ?? "/usr/bin/chromium";
+const describeBrowser = FOUND !== null || inCi ? describe : describe.skip;
+if (FOUND === null && !inCi) {
   console.warn(
-    `SKIPPED the report's browser test: ${CHROMIUM} is missing. ` +
+    `SKIPPED the report's browser test: ${chromiumMissing()}. ` +
       "Install it with: apt-get update && apt-get install -y --no-install-recommends chromium",
   );
 }

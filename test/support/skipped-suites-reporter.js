@@ -6,13 +6,14 @@
  *
  * A suite counts as skipped when it ran without error and every one of its tests was skipped (pending). Why:
  * the suites that skip on their own say so by their folder (test/postgres needs SKILL_METRICS_TEST_PG_URL,
- * test/e2e needs /usr/bin/chromium); any other fully skipped suite gets a generic line. Under CI=true those
- * suites fail instead of skipping (test/postgres/pg-database.ts, test/e2e/report-browser.test.ts), so in CI
- * this reporter has nothing to print.
+ * test/e2e a Chromium: find-chromium.js); any other fully skipped suite gets a generic line. Under CI=true
+ * those suites fail instead of skipping (test/postgres/pg-database.ts, test/e2e/report-browser.test.ts), so in
+ * CI this reporter has nothing to print.
  *
  * Plain JavaScript: jest loads reporters with require(), without its transform.
  */
 const path = require("node:path");
+const { chromiumMissing } = require("./find-chromium");
 
 /** Why a suite under a folder skips, and the command that runs it. Keyed by the folder, relative to the root. */
 const SKIP_REASONS = [
@@ -27,7 +28,7 @@ const SKIP_REASONS = [
   },
   {
     folder: "test/e2e/",
-    why: "/usr/bin/chromium is missing",
+    why: chromiumMissing(),
     how: "apt-get install -y --no-install-recommends chromium, then npx jest FILE --selectProjects e2e",
   },
 ];

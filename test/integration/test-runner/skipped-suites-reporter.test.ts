@@ -40,6 +40,27 @@ describe("the skipped-suites reporter", () => {
     ]);
   }, 180_000);
 
+  it("ends a run without a browser with the browser suite's skip line: why, and the command that runs it", () => {
+    const suite = "test/e2e/report-browser.test.ts";
+    const env: NodeJS.ProcessEnv = { ...process.env, SKILL_METRICS_CHROMIUM: "/nonexistent/chromium" };
+    delete env.CI;
+    const result = spawnSync(process.execPath, [JEST, suite, "--selectProjects", "e2e", "--coverage=false"], {
+      cwd: ROOT,
+      env,
+      encoding: "utf8",
+    });
+    expect(result.status).toBe(0);
+    expect(result.stderr.trimEnd().split("\n").slice(-2)).toEqual([
+      "1 test suite was skipped:",
+      expect.stringMatching(
+        new RegExp(
+          `^SKIPPED ${suite} \\(\\d+ tests\\): SKILL_METRICS_CHROMIUM=/nonexistent/chromium does not exist\\. ` +
+            `Run it with: apt-get install .* chromium, then npx jest ${suite} --selectProjects e2e$`,
+        ),
+      ),
+    ]);
+  }, 180_000);
+
   it("prints no skip line under CI=true, where the suite fails instead of skipping", () => {
     const run = jest(true);
     expect(run.code).toBe(1);
