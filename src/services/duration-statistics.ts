@@ -1,5 +1,5 @@
 import { FINISHED, type Query, toNumber, toNumberOrNull } from "../storage/sql-support";
-import { interpolate, percentilePosition, sampleStddev } from "./statistics";
+import { interpolate, percentilePosition } from "./statistics";
 
 /**
  * A set of finished executions, as extra conditions on execution_metrics: `where` uses `?` placeholders bound
@@ -8,15 +8,6 @@ import { interpolate, percentilePosition, sampleStddev } from "./statistics";
 export interface DurationScope {
   readonly where: string;
   readonly params: readonly unknown[];
-}
-
-/** Count, mean, sample stddev and chosen percentiles of total_duration_ms over a scope. */
-export interface DurationSummary {
-  readonly count: number;
-  readonly mean: number | null;
-  readonly stddev: number | null;
-  /** The requested percentiles, in the order asked; all null when count is 0. */
-  readonly percentiles: (number | null)[];
 }
 
 function finishedWhere(scope: DurationScope): string {
@@ -125,15 +116,6 @@ export async function durationPercentilesBatch(
   });
 }
 
-/** Σ (total_duration_ms − mean)² over the scope: the second pass of the two-pass standard deviation. */
-export async function sumSquaredDeviations(query: Query, scope: DurationScope, mean: number): Promise<number> {
-  const rows = await query<{ s: unknown }>(
-    `SELECT SUM((total_duration_ms - ?) * (total_duration_ms - ?)) AS s FROM execution_metrics WHERE ${finishedWhere(scope)}`,
-    [mean, mean, ...scope.params],
-  );
-  return toNumberOrNull(rows[0]?.s) ?? 0;
-}
-
 /**
  * Σ (total_duration_ms − mean)² of each skill's finished executions, for many skills per statement: one
  * aggregate term per skill, each reading its skill's range of the profile index once, joined by UNION ALL (up
@@ -163,21 +145,4 @@ export async function sumSquaredDeviationsBySkill(
     }
   }
   return result;
-}
-
-/** Count, mean, stddev and percentiles of a scope: one aggregate, one deviation pass, one short scan each. */
-export async function summarizeDurations(
-  query: Query,
-  scope: DurationScope,
-  ps: readonly number[],
-): Promise<DurationSummary> {
-  const rows = await query<{ n: unknown; mean: unknown }>(
-    `SELECT COUNT(*) AS n, AVG(total_duration_ms) AS mean FROM execution_metrics WHERE ${finishedWhere(scope)}`,
-    scope.params,
-  );
-  const count = toNumber(rows[0]?.n ?? 0);
-  const mean = count > 0 ? toNumberOrNull(rows[0]?.mean) : null;
-  if (count === 0 || mean === null) return { count: 0, mean: null, stddev: null, percentiles: ps.map(() => null) };
-  const stddev = sampleStddev(count > 1 ? await sumSquaredDeviations(query, scope, mean) : 0, count);
-  return { count, mean, stddev, percentiles: await durationPercentiles(query, scope, count, ps) };
 }
