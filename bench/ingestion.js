@@ -136,6 +136,7 @@ function trackedShapeRow(i, startMillis) {
     new Date(started).toISOString(), new Date(started + duration).toISOString(), duration, "success",
     null, null, null, null, null, null, null, 0, 0, null, null, null, null, null, null,
     0, null, null, null, 0, "[]", 1, null, 0, null, null, null, null, "[]",
+    null, null, null, // variant, experiment_id, latency_acceptable
   ];
 }
 

@@ -134,6 +134,9 @@ function seedRow(i, options = {}) {
     i % 2 === 0 ? "prod" : "test",
     null,
     i % 100 === 0 ? '["bench","nightly"]' : "[]",
+    null, // variant
+    null, // experiment_id
+    null, // latency_acceptable
   ];
 }
 
@@ -169,6 +172,8 @@ async function rawInsert(file, { count, from = 0, row }) {
       let k = 0;
       for (let r = start; r < start + n; r++) {
         const values = row(r);
+        // Bound by position: a row of the wrong length would shift every later value into the wrong column.
+        if (values.length !== columns.length) throw new Error(`row ${r} has ${values.length} values for ${columns.length} columns`);
         for (let c = 0; c < values.length; c++) params[k++] = values[c];
       }
       return params;
