@@ -123,13 +123,13 @@ export class ConfigurationError extends SkillMetricsError {
   }
 
   /**
-   * sqlite3's native addon is not built: npm 11 skips dependency install scripts unless allowed (code
+   * sqlite3's native addon is not built: npm 12 skips dependency install scripts unless allowed (code
    * `SKILL_METRICS_DRIVER_MISSING`, as for the two cases below).
    */
   static sqliteAddonMissing(cause: unknown): ConfigurationError {
     return new ConfigurationError(
       "The sqlite3 driver's native addon is missing: npm skipped its build script. " +
-        "Run `npm install-scripts approve sqlite3 && npm rebuild sqlite3` in your project " +
+        "Run `npm approve-scripts sqlite3 && npm rebuild sqlite3` in your project " +
         '(or add "allowScripts": { "sqlite3": true } to package.json and reinstall).',
       { cause, code: "SKILL_METRICS_DRIVER_MISSING" },
     );
