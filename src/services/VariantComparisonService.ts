@@ -2,9 +2,9 @@ import type { DataSource } from "typeorm";
 import { MetricValidationError, type ValidationIssue } from "../errors";
 import { FINISHED, type Query, queryFor, toNumber, toNumberOrNull } from "../storage/sql-support";
 import { dialectOf } from "../storage/dialect";
-import { durationPercentiles } from "./duration-statistics";
 import { mannWhitneyFromRanks } from "./mann-whitney";
 import { requireString, toIso } from "./query-arguments";
+import { interpolate, type PercentilePosition, percentilePosition } from "./statistics";
 import { twoProportionTest } from "./two-proportion-test";
 import { welchFromMoments } from "./welch-t-test";
 
@@ -94,10 +94,9 @@ export interface VariantCount {
 /**
  * Compares two variants of a skill (executions recorded with `variant`), as Phase 3's optimization
  * experiments need: per metric the two samples' sizes and statistics, the difference, the p-value of a
- * two-sided test, and verdicts. Every number comes from SQL aggregates — the Mann-Whitney ranks from window
- * functions over both variants (RANK and tie-group counts), medians from short ordered scans, Welch's variances
- * from a second pass about the means — so the executions are never loaded; each variant's range is read
- * through IDX_execution_metrics_skill_variant.
+ * two-sided test, and verdicts. Every number comes from SQL aggregates — the Mann-Whitney rank sum, tie term
+ * and both medians from one window pass over the tie groups of both variants, Welch's variances from a second
+ * pass about the means — so the executions are never loaded into JS.
  */
 export class VariantComparisonService {
   private readonly query: Query;
@@ -204,10 +203,13 @@ export class VariantComparisonService {
   }
 
   /**
-   * Medians and the Mann-Whitney U test. The pooled ranking is done by the database: RANK() is 1 + the number
-   * of smaller durations and COUNT(*) OVER (PARTITION BY duration) the size t of the value's tie group, so a
-   * value's mean rank is RANK + (t − 1)/2. Summed as 2·RANK + t − 1 (whole numbers, exact on both databases)
-   * over the baseline's rows, that is 2·R1; summed as t² − 1 over all rows it is Σ(t³ − t) over the groups.
+   * Medians and the Mann-Whitney U test, from one statement over the distinct durations of both variants. The
+   * executions are grouped by duration (a group is a tie group, of size t, c1 of them the baseline's); a running
+   * SUM over the groups in duration order gives each group's cumulative counts. A group's mean rank is
+   * (cum − t) + (t + 1)/2, so 2·R1 = Σ c1·(2(cum − t) + t + 1) and the tie term is Σ(t³ − t), all whole
+   * numbers (exact on both databases). The median of each variant is read from the same groups: the group
+   * holding its rank k (0-based) is the one with cum1 − c1 ≤ k < cum1, then {@link percentilePosition} and
+   * {@link interpolate} as in the profiles.
    */
   private async compareDurations(
     where: string,
@@ -218,24 +220,35 @@ export class VariantComparisonService {
     n2: number,
     alpha: number,
   ): Promise<MetricComparison> {
-    const [median1] = n1 > 0 ? await durationPercentiles(this.query, timedScope(where, params, baseline), n1, [0.5]) : [null];
-    const [median2] = n2 > 0 ? await durationPercentiles(this.query, timedScope(where, params, candidate), n2, [0.5]) : [null];
-    const sides = { baseline: { n: n1, value: median1 }, candidate: { n: n2, value: median2 } };
-    if (n1 === 0 || n2 === 0) return comparison("duration", "median", "mann-whitney-u", sides, null, null, null, alpha, 0);
-    const rows = await this.query<{ twice_rank_sum: unknown; tie_term: unknown }>(
-      `SELECT SUM(CASE WHEN variant = ? THEN 2 * r + t - 1 ELSE 0 END) AS twice_rank_sum, SUM(t * t - 1) AS tie_term
-       FROM (SELECT variant, RANK() OVER (ORDER BY total_duration_ms) AS r,
-               COUNT(*) OVER (PARTITION BY total_duration_ms) AS t
-             FROM execution_metrics
-             WHERE ${where} AND total_duration_ms IS NOT NULL AND variant IN (?, ?)) ranked`,
-      [baseline, ...params, baseline, candidate],
+    if (n1 === 0 || n2 === 0) {
+      const sides = { baseline: { n: n1, value: null }, candidate: { n: n2, value: null } };
+      return comparison("duration", "median", "mann-whitney-u", sides, null, null, null, alpha, 0);
+    }
+    const m1 = percentilePosition(n1, 0.5);
+    const m2 = percentilePosition(n2, 0.5);
+    const rows = await this.query<Record<"twice_rank_sum" | "tie_term" | "b_lo" | "b_hi" | "c_lo" | "c_hi", unknown>>(
+      `SELECT SUM(c1 * (2 * (cum - t) + t + 1)) AS twice_rank_sum, SUM(t * t * t - t) AS tie_term,
+         MAX(CASE WHEN cum1 > ? AND cum1 - c1 <= ? THEN d END) AS b_lo,
+         MAX(CASE WHEN cum1 > ? AND cum1 - c1 <= ? THEN d END) AS b_hi,
+         MAX(CASE WHEN cum2 > ? AND cum2 - c2 <= ? THEN d END) AS c_lo,
+         MAX(CASE WHEN cum2 > ? AND cum2 - c2 <= ? THEN d END) AS c_hi
+       FROM (SELECT d, c1, c2, t, SUM(t) OVER (ORDER BY d) AS cum, SUM(c1) OVER (ORDER BY d) AS cum1,
+               SUM(c2) OVER (ORDER BY d) AS cum2
+             FROM (SELECT total_duration_ms AS d, SUM(CASE WHEN variant = ? THEN 1 ELSE 0 END) AS c1,
+                     SUM(CASE WHEN variant = ? THEN 1 ELSE 0 END) AS c2, COUNT(*) AS t
+                   FROM execution_metrics
+                   WHERE ${where} AND total_duration_ms IS NOT NULL AND variant IN (?, ?)
+                   GROUP BY total_duration_ms) grouped) running`,
+      [m1.lo, m1.lo, m1.hi, m1.hi, m2.lo, m2.lo, m2.hi, m2.hi, baseline, candidate, ...params, baseline, candidate],
     );
-    const test = mannWhitneyFromRanks({
-      n1,
-      n2,
-      rankSum1: toNumber(rows[0]?.twice_rank_sum) / 2,
-      tieTerm: toNumber(rows[0]?.tie_term),
-    });
+    const row = rows[0] ?? {};
+    const median = (position: PercentilePosition, lo: unknown, hi: unknown) =>
+      position.lo === position.hi ? toNumber(lo) : interpolate(toNumber(lo), toNumber(hi), position.fraction);
+    const sides = {
+      baseline: { n: n1, value: median(m1, row.b_lo, row.b_hi) },
+      candidate: { n: n2, value: median(m2, row.c_lo, row.c_hi) },
+    };
+    const test = mannWhitneyFromRanks({ n1, n2, rankSum1: toNumber(row.twice_rank_sum) / 2, tieTerm: toNumber(row.tie_term) });
     // U1 above n1·n2/2: the baseline's durations tend to be the larger ones, so the candidate is faster.
     const direction = Math.sign(test.u - (n1 * n2) / 2);
     return comparison("duration", "median", "mann-whitney-u", sides, test.u, null, test.pValue, alpha, direction);
@@ -281,11 +294,6 @@ interface VariantTotals {
   successes: number;
   timed: number;
   meanCost: number | null;
-}
-
-function timedScope(where: string, params: unknown[], variant: string) {
-  // durationPercentiles adds the finished-only condition itself; repeating it costs nothing.
-  return { where: `${where} AND total_duration_ms IS NOT NULL AND variant = ?`, params: [...params, variant] };
 }
 
 /**
