@@ -206,8 +206,9 @@ export class VariantComparisonService {
    * Medians and the Mann-Whitney U test, from one statement over the distinct durations of both variants. The
    * executions are grouped by duration (a group is a tie group, of size t, c1 of them the baseline's); a running
    * SUM over the groups in duration order gives each group's cumulative counts. A group's mean rank is
-   * (cum − t) + (t + 1)/2, so 2·R1 = Σ c1·(2(cum − t) + t + 1) and the tie term is Σ(t³ − t), all whole
-   * numbers (exact on both databases). The median of each variant is read from the same groups: the group
+   * (cum − t) + (t + 1)/2, so 2·R1 = Σ c1·(2(cum − t) + t + 1), a whole number (exact on both databases), and
+   * the tie term is Σ t(t² − 1.0), written with 1.0 so that a tie group of millions cannot overflow a 64-bit
+   * integer (exact NUMERIC on PostgreSQL, a double within 1e-16 relative on SQLite). The median of each variant is read from the same groups: the group
    * holding its rank k (0-based) is the one with cum1 − c1 ≤ k < cum1, then {@link percentilePosition} and
    * {@link interpolate} as in the profiles.
    */
@@ -227,7 +228,7 @@ export class VariantComparisonService {
     const m1 = percentilePosition(n1, 0.5);
     const m2 = percentilePosition(n2, 0.5);
     const rows = await this.query<Record<"twice_rank_sum" | "tie_term" | "b_lo" | "b_hi" | "c_lo" | "c_hi", unknown>>(
-      `SELECT SUM(c1 * (2 * (cum - t) + t + 1)) AS twice_rank_sum, SUM(t * t * t - t) AS tie_term,
+      `SELECT SUM(c1 * (2 * (cum - t) + t + 1)) AS twice_rank_sum, SUM(t * (t * t - 1.0)) AS tie_term,
          MAX(CASE WHEN cum1 > ? AND cum1 - c1 <= ? THEN d END) AS b_lo,
          MAX(CASE WHEN cum1 > ? AND cum1 - c1 <= ? THEN d END) AS b_hi,
          MAX(CASE WHEN cum2 > ? AND cum2 - c2 <= ? THEN d END) AS c_lo,
