@@ -29,17 +29,17 @@ Commands:
                                Record weeks of demo history and live calls into ./skill-metrics-demo/
   report --out FILE|- [--skill S] [--from T] [--to T]
                                A self-contained HTML report (tables and charts)
-  anomalies [--skill S] [--status open|resolved] [--json]
+  anomalies [--skill S] [--status open|resolved] [--detector D] [--kind K] [--from T] [--to T] [--limit N] [--json]
                                Anomalies marked on executions, newest first
-  review [--skill S] [--status open|resolved] [--json]
+  review [--skill S] [--status open|resolved] [--limit N] [--json]
                                The review queue: executions flagged for review, oldest first
   compare --skill S --baseline A --candidate B [--from T] [--to T] [--alpha X] [--json]
                                Compare two variants of a skill (duration, success rate, cost; p-values)
   recommendations [--skill S] [--json]
                                Improvement recommendations with the numbers behind them
 
-profile, errors, export, report, anomalies, review, compare and recommendations only read: they open an existing database read-only and never create,
-migrate or change it. Times (T) are ISO-8601 with a zone or a bare date (2026-11-27, 2026-11-27T08:00:00Z).
+profile, errors, export, report, anomalies, review, compare and recommendations only read: they open an existing
+database read-only and never create, migrate or change it. Times (T) are ISO-8601 with a zone or a bare date (2026-11-27, 2026-11-27T08:00:00Z).
 
 ${GLOBAL_OPTIONS}
 
