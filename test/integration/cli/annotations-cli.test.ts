@@ -1,26 +1,14 @@
-import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ExecutionMetricsCollector } from "../../../src/ExecutionMetricsCollector";
+import { fileSha256 as sha256, runCli as cli } from "../../support/run-cli";
 
 /**
  * The reading commands `anomalies` and `review` of the BUILT bin (SKILL_METRICS_DIST may point at a private
  * build's dist/src), on a database annotated through the collector: what they print, their JSON, their
  * refusals, and that they leave the file as it was.
  */
-const BIN = join(process.env.SKILL_METRICS_DIST ?? join(__dirname, "../../../dist/src"), "cli/main.js");
-
-function cli(args: string[], cwd: string): { code: number | null; stdout: string; stderr: string } {
-  const env: Record<string, string | undefined> = { ...process.env };
-  delete env.SKILL_METRICS_DB;
-  delete env.SKILL_METRICS_DB_URL;
-  const result = spawnSync(process.execPath, [BIN, ...args], { cwd, env: env as NodeJS.ProcessEnv, encoding: "utf8" });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-const sha256 = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
 describe("skill-metrics anomalies / review (built bin)", () => {
   let dir: string;
@@ -129,7 +117,7 @@ describe("skill-metrics anomalies / review (built bin)", () => {
       expect(help.code).toBe(0);
       expect(help.stdout).toContain(`Usage: skill-metrics ${command}`);
     }
-    expect(cli(["--help"], dir).stdout).toContain("anomalies [--skill S] [--status open|resolved] [--json]");
+    expect(cli(["--help"], dir).stdout).toContain("anomalies [--skill S] [--status open|resolved] [--detector D] [--kind K] [--from T] [--to T] [--limit N] [--json]");
     const missing = join(dir, "missing.db");
     const run = cli(["review", "--db", missing], dir);
     expect(run.code).toBe(2);

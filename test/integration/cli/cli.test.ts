@@ -1,28 +1,9 @@
 import { parseCsv } from "../../support/parse-csv";
-import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EXECUTION_METRIC_COLUMNS } from "../../../src/model/execution-metric-columns";
-
-/**
- * Spawns the BUILT bin, as a user runs it (`npm run build` first). SKILL_METRICS_DIST may point at a private
- * build's dist/src while others rebuild dist/.
- */
-const BIN = join(process.env.SKILL_METRICS_DIST ?? join(__dirname, "../../../dist/src"), "cli/main.js");
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function cli(args: string[], cwd: string, env: Record<string, string | undefined> = {}): Run {
-  const childEnv: Record<string, string | undefined> = { ...process.env, SKILL_METRICS_DB: undefined, SKILL_METRICS_DB_URL: undefined, ...env };
-  for (const key of Object.keys(childEnv)) if (childEnv[key] === undefined) delete childEnv[key];
-  const result = spawnSync(process.execPath, [BIN, ...args], { cwd, env: childEnv as NodeJS.ProcessEnv, encoding: "utf8" });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
+import { CLI_BIN as BIN, runCli as cli } from "../../support/run-cli";
 
 const noStackTrace = (text: string) => expect(text).not.toMatch(/\n\s+at .+\(.*:\d+:\d+\)/);
 

@@ -1,27 +1,15 @@
-import { spawnSync } from "node:child_process";
-import { createHash } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ExecutionMetricsCollector } from "../../../src/ExecutionMetricsCollector";
 import { comparisonRecords, databaseStatistics, expectComparison } from "../services/statistics-fixtures";
+import { fileSha256 as sha256, runCli as cli } from "../../support/run-cli";
 
 /**
  * The reading commands `compare` and `recommendations` of the BUILT bin (SKILL_METRICS_DIST may point at a
  * private build's dist/src), on the scipy fixtures' executions recorded through the collector: the JSON carries
  * the oracle's numbers, the table the verdicts, refusals exit 1 (usage) or 2 (data), and the file is unchanged.
  */
-const BIN = join(process.env.SKILL_METRICS_DIST ?? join(__dirname, "../../../dist/src"), "cli/main.js");
-
-function cli(args: string[], cwd: string): { code: number | null; stdout: string; stderr: string } {
-  const env: Record<string, string | undefined> = { ...process.env };
-  delete env.SKILL_METRICS_DB;
-  delete env.SKILL_METRICS_DB_URL;
-  const result = spawnSync(process.execPath, [BIN, ...args], { cwd, env: env as NodeJS.ProcessEnv, encoding: "utf8" });
-  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
-}
-
-const sha256 = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
 
 describe("skill-metrics compare / recommendations (built bin)", () => {
   let dir: string;
