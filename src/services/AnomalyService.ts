@@ -6,7 +6,6 @@ import { serializeWrite } from "../storage/write-queue";
 import { uuidv7 } from "../tracking/uuid-v7";
 import {
   findExecution,
-  noteText,
   pageLimit,
   requireObject,
   requireText,
@@ -14,6 +13,7 @@ import {
 } from "./annotation-arguments";
 import { decodeAnnotationCursor, encodeAnnotationCursor } from "./annotation-cursor";
 import { explainPlan } from "./explain-plan";
+import { resolveAnnotation } from "./resolve-annotation";
 import { requireString, toIso } from "./query-arguments";
 
 /** What a detector says of an execution it finds anomalous (see {@link AnomalyService.markAnomaly}). */
@@ -183,21 +183,8 @@ export class AnomalyService {
    * @throws MetricValidationError naming a bad resolution or notes; NotFoundError for an unknown id;
    *   ExecutionStateError (code SKILL_METRICS_ALREADY_RESOLVED) when it is already resolved.
    */
-  async resolveAnomaly(anomalyId: string, resolution: AnomalyResolution): Promise<ExecutionAnomaly> {
-    const issues: ValidationIssue[] = [];
-    requireString(anomalyId, "anomalyId", issues);
-    if (!requireObject(resolution, "(resolution)", issues)) throwIssues(issues, "anomaly resolution");
-    const text = requireText(resolution.resolution, "resolution", ANNOTATION_LIMITS.resolutionLength, issues);
-    const notes = noteText(resolution.notes, "notes", issues);
-    throwIssues(issues, "anomaly resolution");
-    const repository = this.dataSource.getRepository(ExecutionAnomaly);
-    const result = await serializeWrite(this.dataSource, () =>
-      repository.update({ anomalyId, status: "open" }, { status: "resolved", resolution: text, notes, resolvedAt: this.clock() }),
-    );
-    const anomaly = await repository.findOneBy({ anomalyId });
-    if (anomaly === null) throw NotFoundError.anomaly(anomalyId);
-    if (!result.affected) throw ExecutionStateError.alreadyResolved("anomaly", anomalyId);
-    return anomaly;
+  resolveAnomaly(anomalyId: string, resolution: AnomalyResolution): Promise<ExecutionAnomaly> {
+    return resolveAnnotation(this.dataSource, "anomaly", anomalyId, resolution, this.clock());
   }
 }
 

@@ -4,9 +4,10 @@ import { ANNOTATION_LIMITS, ANNOTATION_STATUSES, type AnnotationStatus } from ".
 import { ExecutionReview } from "../storage/entities/ExecutionReview.entity";
 import { serializeWrite } from "../storage/write-queue";
 import { uuidv7 } from "../tracking/uuid-v7";
-import { findExecution, noteText, optionalText, pageLimit, requireObject, requireText, throwIssues } from "./annotation-arguments";
+import { findExecution, optionalText, pageLimit, requireObject, requireText, throwIssues } from "./annotation-arguments";
 import { decodeAnnotationCursor, encodeAnnotationCursor } from "./annotation-cursor";
 import { explainPlan } from "./explain-plan";
+import { resolveAnnotation } from "./resolve-annotation";
 import { requireString } from "./query-arguments";
 
 /** Why an execution needs a person's look (see {@link ReviewService.flagForReview}). */
@@ -134,20 +135,7 @@ export class ReviewService {
    * @throws MetricValidationError naming a bad resolution or notes; NotFoundError for an unknown id;
    *   ExecutionStateError (code SKILL_METRICS_ALREADY_RESOLVED) when it is already resolved.
    */
-  async resolveReview(reviewId: string, resolution: ReviewResolution): Promise<ExecutionReview> {
-    const issues: ValidationIssue[] = [];
-    requireString(reviewId, "reviewId", issues);
-    if (!requireObject(resolution, "(resolution)", issues)) throwIssues(issues, "review resolution");
-    const text = requireText(resolution.resolution, "resolution", ANNOTATION_LIMITS.resolutionLength, issues);
-    const notes = noteText(resolution.notes, "notes", issues);
-    throwIssues(issues, "review resolution");
-    const repository = this.dataSource.getRepository(ExecutionReview);
-    const result = await serializeWrite(this.dataSource, () =>
-      repository.update({ reviewId, status: "open" }, { status: "resolved", resolution: text, notes, resolvedAt: this.clock() }),
-    );
-    const review = await repository.findOneBy({ reviewId });
-    if (review === null) throw NotFoundError.review(reviewId);
-    if (!result.affected) throw ExecutionStateError.alreadyResolved("review", reviewId);
-    return review;
+  resolveReview(reviewId: string, resolution: ReviewResolution): Promise<ExecutionReview> {
+    return resolveAnnotation(this.dataSource, "review", reviewId, resolution, this.clock());
   }
 }
