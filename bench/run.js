@@ -29,6 +29,7 @@ const DIST = process.env.SKILL_METRICS_DIST ?? path.join(BENCH, "..", "dist");
 const BENCHMARKS = [
   { name: "decorator-overhead", script: "decorator-overhead.js", full: [], check: ["--check"], parse: parseResultLine },
   { name: "ingestion", script: "ingestion.js", full: [], check: ["--check"], parse: parseResultLine },
+  { name: "index-cost", script: "index-cost.js", full: [], check: ["--check"], parse: parseResultLine },
   {
     name: "export",
     script: "export.js",
