@@ -15,20 +15,45 @@ function resolveModule(from: string, specifier: string): string {
   throw new Error(`${relative(SRC, from)}: cannot resolve ${specifier}`);
 }
 
+/** Any statement that names a module: imports and exports of values or types, requires, dynamic imports. */
+const ANY_IMPORT = /(?:import|export)\s[^;]*?from\s*["']([^"']+)["']|import\s*["']([^"']+)["']|require\(\s*["']([^"']+)["']\s*\)|import\(\s*["']([^"']+)["']\s*\)/g;
+
+/** The modules a file loads when it loads (type-only imports and lazy requires left out). */
+function eagerSpecifiers(text: string): string[] {
+  return [...text.matchAll(EAGER)]
+    .filter((match) => match[1] === undefined || !TYPE_ONLY_NAMES.test(match[0]))
+    .map((match) => match[1] ?? match[2] ?? match[3]);
+}
+
+/** Every module a file names, however it loads it. */
+function anySpecifiers(text: string): string[] {
+  return [...text.matchAll(ANY_IMPORT)].map((match) => match[1] ?? match[2] ?? match[3] ?? match[4]);
+}
+
 /**
  * Every package loaded when `entry` loads (following the relative modules it loads at load time, not lazy
  * requires inside functions), each with one chain of files that reaches it. For the optional-peer tests.
  */
 export function packagesLoadedAtLoad(entry: string): Map<string, string[]> {
+  return packagesFrom(entry, eagerSpecifiers);
+}
+
+/**
+ * Every package `entry` names, following every relative module it names in any way (type imports, lazy and
+ * dynamic requires included), each with one chain of files that reaches it. For the layering test.
+ */
+export function packagesReached(entry: string): Map<string, string[]> {
+  return packagesFrom(entry, anySpecifiers);
+}
+
+function packagesFrom(entry: string, specifiersOf: (text: string) => string[]): Map<string, string[]> {
   const packages = new Map<string, string[]>();
   const seen = new Set<string>();
   const walk = (file: string, chain: string[]) => {
     if (seen.has(file)) return;
     seen.add(file);
     const text = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
-    for (const match of text.matchAll(EAGER)) {
-      const specifier = match[1] ?? match[2] ?? match[3];
-      if (match[1] !== undefined && TYPE_ONLY_NAMES.test(match[0])) continue;
+    for (const specifier of specifiersOf(text)) {
       if (specifier.startsWith(".")) walk(resolveModule(file, specifier), [...chain, relative(SRC, file)]);
       else {
         const name = specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0];

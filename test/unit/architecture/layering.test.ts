@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { packagesReached, SRC } from "./eager-imports";
 
 /**
  * The layering of src/ (README, "Architecture"): tracking and recording — the code inside every tracked call
@@ -7,42 +8,13 @@ import { dirname, join, relative, resolve } from "node:path";
  * the model they share is TypeORM-free too. Checked on the sources: every import, export-from and require
  * with a relative path is followed; the packages reached are collected.
  */
-const SRC = resolve(__dirname, "../../../src");
 const FORBIDDEN = ["typeorm", "class-validator", "class-transformer"];
-const IMPORT = /(?:import|export)\s[^;]*?from\s*["']([^"']+)["']|import\s*["']([^"']+)["']|require\(\s*["']([^"']+)["']\s*\)|import\(\s*["']([^"']+)["']\s*\)/g;
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
     return statSync(path).isDirectory() ? filesUnder(path) : path.endsWith(".ts") ? [path] : [];
   });
-}
-
-function resolveModule(from: string, specifier: string): string {
-  const base = resolve(dirname(from), specifier);
-  for (const candidate of [`${base}.ts`, join(base, "index.ts"), base]) if (existsSync(candidate) && statSync(candidate).isFile()) return candidate;
-  throw new Error(`${relative(SRC, from)}: cannot resolve ${specifier}`);
-}
-
-/** Every package reached from `entry`, with one chain of files that reaches it. */
-function packagesReached(entry: string): Map<string, string[]> {
-  const packages = new Map<string, string[]>();
-  const seen = new Set<string>();
-  const walk = (file: string, chain: string[]) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    const text = readFileSync(file, "utf8").replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
-    for (const match of text.matchAll(IMPORT)) {
-      const specifier = match[1] ?? match[2] ?? match[3] ?? match[4];
-      if (specifier.startsWith(".")) walk(resolveModule(file, specifier), [...chain, relative(SRC, file)]);
-      else {
-        const name = specifier.startsWith("@") ? specifier.split("/").slice(0, 2).join("/") : specifier.split("/")[0];
-        if (!packages.has(name)) packages.set(name, [...chain, relative(SRC, file)]);
-      }
-    }
-  };
-  walk(entry, []);
-  return packages;
 }
 
 describe("layering: what tracking, recording and the model may load", () => {
