@@ -5,22 +5,28 @@ import { SkillProfile } from "../storage/entities/SkillProfile.entity";
 import { type Dialect, dialectOf } from "../storage/dialect";
 import { compareBytewise, type Query, queryFor, snapshotQuery } from "../storage/sql-support";
 import {
-  aggregatePass,
-  type AggregateRow,
-  type CategoriesAndWindows,
   computeProfileRecords,
-  categoriesAndWindows,
   profileScope,
   retrendRecords,
   scopeOfSkills,
+  type SkillWindows,
+  trendWindows,
 } from "./profile-computation";
-import { type ChangeMarker, isProfiled, markProfiled, readChangeMarkers, sameVersions } from "./profile-freshness";
+import {
+  type ChangeMarker,
+  ignoringReadOnly,
+  isProfiled,
+  markProfiled,
+  readChangeMarkers,
+  sameVersions,
+} from "./profile-freshness";
+import { readSkillTotals, type SkillTotals, storeRecounts, type TotalsRecount } from "./skill-totals";
 import { type ProfileServiceOptions, resolveProfileOptions } from "./profile-options";
 import { type ProfileRecord, readProfileRecords, writeProfileRecords } from "./profile-table";
 
 export type { ProfileServiceOptions } from "./profile-options";
 
-/** Most changed skills a refresh lists in its aggregate pass (an IN list); beyond, it recomputes every skill. */
+/** Most changed skills a refresh lists in its reads (an IN list); beyond, it recomputes every skill. */
 const MAX_LISTED_SKILLS = 500;
 
 /**
@@ -85,10 +91,13 @@ export class ProfileService {
    */
   async refresh(skillId?: string): Promise<SkillProfile[]> {
     const now = this.options.clock();
-    const { records, markers } = await this.computeRecords(now, skillId);
+    const { records, markers, recounts } = await this.computeRecords(now, skillId);
     await this.inWriteTransaction(async (query) => {
       await writeProfileRecords(query, records, this.dialect, skillId);
-      await markProfiled(query, markers);
+      await ignoringReadOnly(async () => {
+        await storeRecounts(query, recounts, this.dialect);
+        await markProfiled(query, markers);
+      });
     });
     if (skillId !== undefined) {
       const profile = await this.read(skillId);
@@ -130,16 +139,16 @@ export class ProfileService {
   /**
    * The records of a refresh at `now`, from one consistent state of the database.
    *
-   * Two read snapshots in parallel (both cores): the aggregate pass on the first; the failure categories and
-   * trend windows on the second. They agree unless a write of a finished execution committed between their first
-   * reads, which the change markers (read on both, bumped in the writer's transaction) tell; then the second part
-   * is read again on the first snapshot. Everything after (exact deviations, percentiles, which need the counts)
-   * reads the first snapshot, so a profile is one state.
+   * Two read snapshots in parallel (both cores): the running totals (and the recount of any skill whose totals an
+   * update or delete cleared) on the first; the trend windows on the second. They agree unless a write of a
+   * finished execution committed between their first reads, which the change markers (read on both, bumped in
+   * the writer's transaction) tell; then the windows are read again on the first snapshot. Everything after
+   * (exact deviations, percentiles, which need the counts) reads the first snapshot, so a profile is one state.
    */
   private async computeRecords(
     now: Date,
     skillId?: string,
-  ): Promise<{ records: ProfileRecord[]; markers: Map<string, ChangeMarker> }> {
+  ): Promise<{ records: ProfileRecord[]; markers: Map<string, ChangeMarker>; recounts: TotalsRecount[] }> {
     const scope = profileScope(now, this.options.trendWindowMillis, skillId);
     const first = await openReadSnapshot(this.dataSource);
     let second: ReadSnapshot | null = null;
@@ -149,43 +158,42 @@ export class ProfileService {
       // the marker behind the profile (recomputed once more later), never ahead of it (stale taken as current).
       const markers = await readChangeMarkers(query, skillId);
       // Skills whose executions did not change since their stored profile keep its whole-history figures; the
-      // aggregate pass reads the others only (every skill when more than MAX_LISTED_SKILLS changed).
+      // totals and percentiles are read for the others only (every skill when more than MAX_LISTED_SKILLS changed).
       let unchanged = (await readProfileRecords(query, skillId)).filter((r) => isProfiled(markers.get(r.skill_id)));
       const kept = new Set(unchanged.map((r) => r.skill_id));
       const changed = [...markers.keys()].filter((id) => !kept.has(id));
       if (changed.length > MAX_LISTED_SKILLS) unchanged = [];
-      const aggregateScope =
-        unchanged.length === 0 ? scope : changed.length === 0 ? null : scopeOfSkills(scope, changed);
-      const aggregatesOf = (q: Query) => (aggregateScope ? aggregatePass(q, aggregateScope) : Promise.resolve([]));
-      let aggregates: AggregateRow[];
-      let others: CategoriesAndWindows;
+      const totalsScope = unchanged.length === 0 ? scope : changed.length === 0 ? null : scopeOfSkills(scope, changed);
+      const totalsOf = (q: Query): Promise<SkillTotals> =>
+        totalsScope ? readSkillTotals(q, totalsScope) : Promise.resolve({ aggregates: [], categories: new Map(), recounts: [] });
+      let totals: SkillTotals;
+      let windows: Map<string, SkillWindows>;
       if (first.consistent) {
         second = await openReadSnapshot(this.dataSource);
         const secondQuery = snapshotQuery(second, this.dialect);
         let secondMarkers: Map<string, ChangeMarker> | undefined;
-        [aggregates, others] = await Promise.all([
-          aggregatesOf(query),
+        [totals, windows] = await Promise.all([
+          totalsOf(query),
           readChangeMarkers(secondQuery, skillId).then(async (read) => {
             secondMarkers = read;
-            return categoriesAndWindows(secondQuery, scope);
+            return trendWindows(secondQuery, scope);
           }),
         ]);
-        if (!sameVersions(markers, secondMarkers!)) others = await categoriesAndWindows(query, scope);
+        if (!sameVersions(markers, secondMarkers!)) windows = await trendWindows(query, scope);
       } else {
-        aggregates = await aggregatesOf(query);
-        others = await categoriesAndWindows(query, scope);
+        totals = await totalsOf(query);
+        windows = await trendWindows(query, scope);
       }
       const records = await computeProfileRecords({
         query,
         now,
-        scope,
-        aggregates,
-        categories: others.categories,
-        windows: others.windows,
+        aggregates: totals.aggregates,
+        categories: totals.categories,
+        windows,
         trendSettings: this.options,
       });
-      records.push(...(await retrendRecords(query, now, scope, unchanged, others.windows, this.options)));
-      return { records, markers };
+      records.push(...retrendRecords(now, unchanged, windows, this.options));
+      return { records, markers, recounts: totals.recounts };
     } finally {
       await second?.close();
       await first.close();

@@ -45,15 +45,22 @@ export function sameVersions(a: ReadonlyMap<string, ChangeMarker>, b: ReadonlyMa
  * profile and its version together, so a marker never claims a profile newer than the one stored.
  *
  * A SQLite database opened read-only (the CLI's reading commands write refreshed profiles to a TEMP copy of
- * skill_profiles) refuses the update: the markers then stay as they are, which only means the next reader
- * recomputes those profiles again.
+ * skill_profiles) refuses the update: see {@link ignoringReadOnly}.
  */
 export async function markProfiled(query: Query, markers: ReadonlyMap<string, ChangeMarker>): Promise<void> {
+  for (const [skillId, marker] of markers) {
+    if (marker.profiledVersion === marker.version) continue;
+    await query(`UPDATE skill_changes SET profiled_version = ? WHERE skill_id = ?`, [marker.version, skillId]);
+  }
+}
+
+/**
+ * Runs `work` (writes of markers and running totals), ignoring a read-only SQLite database's refusal: the
+ * markers and totals then stay as they are, which only means the next reader recomputes those profiles again.
+ */
+export async function ignoringReadOnly(work: () => Promise<void>): Promise<void> {
   try {
-    for (const [skillId, marker] of markers) {
-      if (marker.profiledVersion === marker.version) continue;
-      await query(`UPDATE skill_changes SET profiled_version = ? WHERE skill_id = ?`, [marker.version, skillId]);
-    }
+    await work();
   } catch (error) {
     if (!isReadOnlyRefusal(error)) throw error;
   }

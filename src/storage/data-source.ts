@@ -10,6 +10,7 @@ import { InitialSchema1764288000000 } from "../../migrations/1764288000000-Initi
 import { QueryIndexes1764374400000 } from "../../migrations/1764374400000-QueryIndexes";
 import { PagedIndexes1764460800000 } from "../../migrations/1764460800000-PagedIndexes";
 import { Annotations1764547200001 } from "../../migrations/1764547200001-Annotations";
+import { SkillTotals1764633600000 } from "../../migrations/1764633600000-SkillTotals";
 import { VariantsAndLatency1764547200000 } from "../../migrations/1764547200000-VariantsAndLatency";
 import { ConfigurationError } from "../errors";
 import { checkSupportedDataSource, type Dialect, dialectOf } from "./dialect";
@@ -28,7 +29,7 @@ export const SKILL_METRICS_ENTITIES = [
 ];
 
 /** The migrations of skill-metrics in order, for users who run them from their own DataSource. */
-export const SKILL_METRICS_MIGRATIONS = [InitialSchema1764288000000, QueryIndexes1764374400000, PagedIndexes1764460800000, VariantsAndLatency1764547200000, Annotations1764547200001];
+export const SKILL_METRICS_MIGRATIONS = [InitialSchema1764288000000, QueryIndexes1764374400000, PagedIndexes1764460800000, VariantsAndLatency1764547200000, Annotations1764547200001, SkillTotals1764633600000];
 
 /** The SQLite file used when nothing else is said. */
 export const DEFAULT_DATABASE_PATH = "execution_metrics.db";

@@ -59,6 +59,7 @@ describePg("migrations", () => {
       "execution_tags",
       "migrations",
       "skill_changes",
+      "skill_failure_categories",
       "skill_profiles",
     ]);
     const columns: { column_name: string; data_type: string; len: number | null }[] = await dataSource.query(

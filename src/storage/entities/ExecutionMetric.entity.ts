@@ -38,7 +38,7 @@ const toDate = ({ value }: { value: unknown }) =>
  * The indexes repeat the migrations' (where each one is justified), so that the schema-agreement test holds.
  */
 @Entity({ name: "execution_metrics" })
-@Index("IDX_execution_metrics_skill_started", ["skillId", "startedAt", "executionId"])
+@Index("IDX_execution_metrics_skill_started", ["skillId", "startedAt", "executionId", "status", "totalDurationMs", "apiCallsCostUsd"])
 @Index("IDX_execution_metrics_status", ["status", "skillId", "errorCategory"])
 @Index("IDX_execution_metrics_status_started", ["status", "startedAt", "executionId"])
 @Index("IDX_execution_metrics_started", ["startedAt", "executionId"])
