@@ -15,9 +15,12 @@
  *   tags = ["nightly"]. Bar: each filtered page ≤ 3x the anchor, flat in rows.
  * - getSkillProfiles() with nothing stale, against the plain `SELECT skill_id, count(*), avg(total_duration_ms)
  *   FROM execution_metrics GROUP BY skill_id` on the same DataSource. Bar: ≤ 0.2x, flat in rows.
- * - refresh() of every skill against the same plain GROUP BY, every skill changed (profiled versions forgotten
- *   before each run: everything recomputed from the rows). Bar: ≤ 3x. For the record: refresh() when nothing
- *   changed (stored whole-history figures kept, trends recomputed).
+ * - refresh() of every skill against the same plain GROUP BY, every skill changed: before each run one new
+ *   execution of every skill is inserted (through the triggers, as the recorder writes), so every profile is
+ *   stale and recomputed (running totals read, percentiles and trend windows from the rows). Bar: ≤ 3x.
+ *   For the record: refresh() when nothing changed (stored whole-history figures kept, trends recomputed), and
+ *   refresh() after every skill's running totals were cleared (as after an update or delete of each: the
+ *   totals recounted from the rows).
  * - For the record (no bar): getSkillProfile of one fresh skill, getErrorAnalysis of one skill.
  * Figures are noisy on a shared machine: compare the ratios of one run, not absolute times across runs.
  */
@@ -26,7 +29,7 @@ const fs = require("node:fs");
 const os = require("node:os");
 const path = require("node:path");
 const { parseArgs } = require("node:util");
-const { loadPackage, seedDatabase, seedRow } = require("./seed");
+const { insertSql, loadPackage, seedDatabase, seedRow, tableShape } = require("./seed");
 
 const NOW = new Date("2026-11-20T12:00:00.000Z");
 const SPAN_MILLIS = 90 * 24 * 3600 * 1000;
@@ -96,9 +99,19 @@ async function measure(rows, dir) {
     r.categoryPage = await median(REPEAT, page({ errorCategory: "api_error" }));
     r.tagPage = await median(REPEAT, page({ tags: ["nightly"] }));
     r.plain = await median(HEAVY_REPEAT, () => ds.query(PLAIN_GROUP_BY));
-    // Every skill changed (its profiled version forgotten): the whole-history figures recomputed from the rows.
-    const forget = () => ds.query("UPDATE skill_changes SET profiled_version = NULL");
-    r.refresh = await median(HEAVY_REPEAT, () => profiles.refresh(), forget);
+    // Every skill changed: one new execution each (seeded rows after the last, so every skill gets one).
+    const { columns } = tableShape();
+    const rowOptions = { skills: SKILLS, startMillis: NOW.getTime() - SPAN_MILLIS, stepMillis: SPAN_MILLIS / rows };
+    let next = rows;
+    const insertOnePerSkill = async () => {
+      const values = [];
+      for (let k = 0; k < SKILLS; k++) values.push(...scaleRow(next++, rowOptions));
+      await ds.query(insertSql(columns, SKILLS), values);
+    };
+    r.refresh = await median(HEAVY_REPEAT, () => profiles.refresh(), insertOnePerSkill);
+    // Every skill's running totals cleared (as an update or delete of one of its executions does): recounted.
+    const clearTotals = () => ds.query("UPDATE skill_changes SET totals_exact = 0, profiled_version = NULL");
+    r.refreshRecount = await median(HEAVY_REPEAT, () => profiles.refresh(), clearTotals);
     // Nothing changed since the last refresh: stored figures kept, trends recomputed for the new clock.
     r.refreshUnchanged = await median(HEAVY_REPEAT, () => profiles.refresh());
     r.plainAfter = await median(HEAVY_REPEAT, () => ds.query(PLAIN_GROUP_BY));
@@ -133,6 +146,7 @@ async function main() {
     ["getSkillProfiles(), nothing stale", (r) => `${ms(r.fresh)} (${(r.fresh / r.anchor).toFixed(3)}x G)`],
     ["refresh(), all skills, every skill changed", (r) => `${ms(r.refresh)} (${(r.refresh / r.anchor).toFixed(2)}x G)`],
     ["refresh(), all skills, nothing changed", (r) => `${ms(r.refreshUnchanged)} (${(r.refreshUnchanged / r.anchor).toFixed(2)}x G)`],
+    ["refresh(), all skills, every skill's totals recounted", (r) => `${ms(r.refreshRecount)} (${(r.refreshRecount / r.anchor).toFixed(2)}x G)`],
     ["getSkillProfile, fresh", (r) => ms(r.oneFresh)],
     ["getErrorAnalysis, one skill", (r) => ms(r.errors)],
   ];

@@ -1,6 +1,6 @@
 import { type ExportFilter, filterToSql } from "../exchange/metric-filter";
 import { durationPercentiles } from "../services/duration-statistics";
-import { FAILED, FINISHED, type Query, toNumber } from "../storage/sql-support";
+import { FAILED, FINISHED, type Query, toNumber, toNumberOrNull } from "../storage/sql-support";
 import { PROFILE_PERCENTILES } from "../services/statistics";
 import { fillLogBuckets, type LogBucket, logBucketSql } from "./log-buckets";
 import { chooseGranularity, type TimeGranularity, timeBucketKeys, timeBucketSql } from "./time-buckets";
@@ -67,8 +67,10 @@ type MutablePoint = { -readonly [K in keyof TimePoint]: TimePoint[K] };
 /**
  * Aggregates the report's charts in SQL: a handful of GROUP BY statements over every skill at once (histogram
  * buckets by a computed log bucket, time buckets by a prefix of the ISO started_at text, failure categories),
- * plus three short ordered index scans per skill for the percentiles. No execution row crosses into JS, so the
- * cost grows with the number of rows scanned in SQLite and the size of the result with skills × buckets.
+ * plus three short ordered index scans per skill for the percentiles, which a report without a time range takes
+ * from the stored profiles instead wherever they are current ({@link currentProfilePercentiles}). No execution
+ * row crosses into JS, so the cost grows with the number of rows scanned in SQLite and the size of the result with
+ * skills × buckets.
  *
  * @throws ConfigurationError when the filter is invalid (naming the field).
  */
@@ -160,18 +162,23 @@ export async function loadReportData(query: Query, filter: ReportFilter = {}): P
     return [r.category, failures + timeouts, failures, timeouts] as const;
   });
 
+  const allTime = filter.from === undefined && filter.to === undefined;
+  const stored = allTime ? await currentProfilePercentiles(query, filter.skillId) : new Map<string, StoredPercentiles>();
   const skills = new Map<string, SkillSeries>();
   for (const skillId of [...timelines.keys()].sort()) {
     const points = timelines.get(skillId) as Map<string, MutablePoint>;
     const timeline = axis.keys.map((key) => points.get(key) ?? pointOf(skillId, key));
     const finished = timeline.reduce((sum, p) => sum + p.success + p.failure + p.timeout, 0);
     const percentileScope = filterToSql({ ...filter, skillId }, () => "?");
-    const [median, p95, p99] = await durationPercentiles(
-      query,
-      { where: percentileScope.where, params: percentileScope.parameters },
-      finished,
-      [PROFILE_PERCENTILES.median, PROFILE_PERCENTILES.p95, PROFILE_PERCENTILES.p99],
-    );
+    const reused = stored.get(skillId);
+    const [median, p95, p99] =
+      reused && reused.total === finished
+        ? reused.values
+        : await durationPercentiles(query, { where: percentileScope.where, params: percentileScope.parameters }, finished, [
+            PROFILE_PERCENTILES.median,
+            PROFILE_PERCENTILES.p95,
+            PROFILE_PERCENTILES.p99,
+          ]);
     skills.set(skillId, {
       skillId,
       finished,
@@ -186,6 +193,32 @@ export async function loadReportData(query: Query, filter: ReportFilter = {}): P
     });
   }
   return { axis, skills };
+}
+
+/** A stored profile's median, p95 and p99 and the count they are over. */
+interface StoredPercentiles {
+  readonly total: number;
+  readonly values: readonly [number | null, number | null, number | null];
+}
+
+/**
+ * The stored median, p95 and p99 of every skill (or `skillId`) whose profile is current in the state `query`
+ * reads: its change marker still at the version the profile was computed at, so the profile is of exactly the
+ * finished executions, by the same method. Profile and marker are read in one statement; the caller also requires
+ * the profile's count to equal the count its own aggregation read, so a write landing between the report's
+ * statements makes it compute that skill's percentiles from the rows instead.
+ */
+async function currentProfilePercentiles(query: Query, skillId?: string): Promise<Map<string, StoredPercentiles>> {
+  const rows = await query<{ skill_id: string; total: unknown; median: unknown; p95: unknown; p99: unknown }>(
+    `SELECT p.skill_id, p.total_executions AS total, p.median_duration_ms AS median, p.p95_duration_ms AS p95,
+       p.p99_duration_ms AS p99
+     FROM skill_profiles p JOIN skill_changes c ON c.skill_id = p.skill_id AND c.profiled_version = c.version` +
+      (skillId === undefined ? "" : " WHERE p.skill_id = ?"),
+    skillId === undefined ? [] : [skillId],
+  );
+  return new Map(
+    rows.map((r) => [r.skill_id, { total: toNumber(r.total), values: [toNumberOrNull(r.median), toNumberOrNull(r.p95), toNumberOrNull(r.p99)] }]),
+  );
 }
 
 function groupBySkill<R extends { skill_id: string }, T>(rows: readonly R[], map: (row: R) => T): Map<string, T[]> {

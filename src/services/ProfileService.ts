@@ -63,13 +63,19 @@ const MAX_LISTED_SKILLS = 500;
  * {@link getSkillProfile} and {@link getSkillProfiles} refresh what is not current before answering. Trends are
  * as of calculated_at: time passing alone does not make a profile stale.
  *
- * Scale: the aggregates are one GROUP BY pass over the covering profile index; the stddev pass and percentiles
- * are index range scans per skill; no execution row is loaded into JS. A refresh recomputes the whole-history
- * figures of the skills whose executions changed since their stored profile only (their change markers tell);
- * the others keep theirs, computed from the very same rows, and get new trends and calculated_at.
+ * Scale: the additive figures (counts, sums, means, failure categories, last_execution_at) come from running
+ * totals the same triggers keep per skill (skill-totals.ts): a refresh reads one row per skill instead of adding
+ * up every execution. An update or delete clears a skill's totals, and its next refresh recounts them in one
+ * GROUP BY over the covering profile index and stores them back. Percentiles are index scans that stop at the
+ * ranks they need; the trend windows are one covering range read per skill; the exact stddev pass (when the sums
+ * are not accurate enough) reads the skills that need it. No execution row is loaded into JS. A refresh
+ * recomputes the whole-history figures of the skills whose executions changed since their stored profile only
+ * (their change markers tell); the others keep theirs, computed from the very same rows, and get new trends and
+ * calculated_at.
  *
- * Files: profile-options.ts (options, defaults), profile-computation.ts (the read passes and the computed
- * records), profile-table.ts (the skill_profiles columns and their upsert); this class orchestrates them.
+ * Files: profile-options.ts (options, defaults), skill-totals.ts (the running totals and their recount),
+ * profile-computation.ts (the trend windows, percentiles and the computed records), profile-table.ts (the
+ * skill_profiles columns and their upsert); this class orchestrates them.
  */
 export class ProfileService {
   private readonly options: Required<ProfileServiceOptions>;
@@ -176,13 +182,13 @@ export class ProfileService {
           totalsOf(query),
           readChangeMarkers(secondQuery, skillId).then(async (read) => {
             secondMarkers = read;
-            return trendWindows(secondQuery, scope);
+            return trendWindows(secondQuery, scope, this.options.trendMinSample);
           }),
         ]);
-        if (!sameVersions(markers, secondMarkers!)) windows = await trendWindows(query, scope);
+        if (!sameVersions(markers, secondMarkers!)) windows = await trendWindows(query, scope, this.options.trendMinSample);
       } else {
         totals = await totalsOf(query);
-        windows = await trendWindows(query, scope);
+        windows = await trendWindows(query, scope, this.options.trendMinSample);
       }
       const records = await computeProfileRecords({
         query,

@@ -5,10 +5,8 @@ import type { AggregateRow } from "./skill-totals";
 import { FINISHED, type Query, toNumber, toNumberOrNull } from "../storage/sql-support";
 import type { SuccessRateTrend } from "../storage/entities/SkillProfile.entity";
 import {
-  interpolate,
   isLowerBy,
   meanOrNull,
-  percentilePosition,
   PROFILE_PERCENTILES,
   sampleStddev,
   successRateTrend,
@@ -73,54 +71,46 @@ export interface SkillWindows {
 export type TrendSettings = Pick<Required<ProfileServiceOptions>, "trendMinSample" | "trendThreshold">;
 
 /**
- * Count, successes, cost and median duration of each skill's two trend windows, in one statement: a range read
- * of the (skill_id, started_at, …) index per skill (it holds status, duration and cost, so no row is looked up),
- * the window's rows sorted by duration per skill and window, and only the one or two middle rows returned. The
+ * Count, successes, cost and median duration of each skill's two trend windows. The totals are one GROUP BY per
+ * window over a range of the (skill_id, started_at, …) index per skill, which holds status, duration and cost, so
+ * no row is looked up; the medians, wanted only where both windows hold `minSample` executions (the trends need
+ * no other), are {@link durationPercentilesBatch} scans of the same ranges (sorted, stopping at the middle). The
  * windows are a small part of the history (two weeks by default).
  */
-export async function trendWindows(query: Query, scope: ProfileScope): Promise<Map<string, SkillWindows>> {
+export async function trendWindows(query: Query, scope: ProfileScope, minSample: number): Promise<Map<string, SkillWindows>> {
   const { previousStart, recentStart, recentEnd } = scope.windows;
   // Every skill: the list of skills drives the index (a bare started_at range would walk the started_at index
   // and look every row up).
   const skills = scope.skillWhere === "" ? " AND skill_id IN (SELECT skill_id FROM skill_changes)" : scope.skillWhere;
-  const partition = "PARTITION BY skill_id, recent";
-  const rows = await query<{ skill_id: string; recent: unknown; n: unknown; s: unknown; cost: unknown; rank: unknown; d: unknown }>(
-    `SELECT skill_id, recent, n, s, cost, rank, d FROM (
-       SELECT skill_id, recent, total_duration_ms AS d,
-         ROW_NUMBER() OVER (${partition} ORDER BY total_duration_ms) - 1 AS rank,
-         COUNT(*) OVER (${partition}) AS n,
-         SUM(CASE WHEN status = 'success' THEN 1 ELSE 0 END) OVER (${partition}) AS s,
-         SUM(api_calls_cost_usd) OVER (${partition}) AS cost
-       FROM (SELECT skill_id, status, total_duration_ms, api_calls_cost_usd,
-               CASE WHEN started_at >= ? THEN 1 ELSE 0 END AS recent
-             FROM execution_metrics WHERE ${FINISHED} AND started_at >= ? AND started_at < ?${skills}) w
-     ) r WHERE rank = (n - 1) / 2 OR rank = n / 2`,
-    [recentStart, previousStart, recentEnd, ...scope.skillParams],
+  const window = (recent: 0 | 1) =>
+    `SELECT skill_id, ${recent} AS recent, COUNT(*) AS n, SUM(CASE WHEN status = 'success' THEN 1 ELSE 0 END) AS s,
+       SUM(api_calls_cost_usd) AS cost
+     FROM execution_metrics WHERE ${FINISHED} AND started_at >= ? AND started_at < ?${skills} GROUP BY skill_id`;
+  const rows = await query<{ skill_id: string; recent: unknown; n: unknown; s: unknown; cost: unknown }>(
+    `${window(1)} UNION ALL ${window(0)}`,
+    [recentStart, recentEnd, ...scope.skillParams, previousStart, recentStart, ...scope.skillParams],
   );
-  // skill → window → its totals and the values at the ranks returned (one or two middle ranks).
-  const middles = new Map<string, Map<"recent" | "previous", { total: WindowTotals; at: Map<number, number> }>>();
-  for (const r of rows) {
-    const windowsOfSkill = middles.get(r.skill_id) ?? new Map();
-    const window = toNumber(r.recent) === 1 ? "recent" : "previous";
-    const entry = windowsOfSkill.get(window) ?? {
-      total: { n: toNumber(r.n), successes: toNumber(r.s), cost: toNumber(r.cost ?? 0), median: null },
-      at: new Map(),
-    };
-    entry.at.set(toNumber(r.rank), toNumber(r.d));
-    windowsOfSkill.set(window, entry);
-    middles.set(r.skill_id, windowsOfSkill);
-  }
   const result = new Map<string, SkillWindows>();
-  for (const [skillId, windowsOfSkill] of middles) {
-    const totals: SkillWindows = { recent: EMPTY_WINDOW, previous: EMPTY_WINDOW };
-    for (const [window, { total, at }] of windowsOfSkill) {
-      const { lo, hi, fraction } = percentilePosition(total.n, PROFILE_PERCENTILES.median);
-      // On an exact rank (fraction 0) the query returned that one row only.
-      const median = fraction === 0 ? at.get(lo)! : interpolate(at.get(lo)!, at.get(hi)!, fraction);
-      totals[window] = { ...total, median };
-    }
-    result.set(skillId, totals);
+  for (const r of rows) {
+    const entry = result.get(r.skill_id) ?? { recent: EMPTY_WINDOW, previous: EMPTY_WINDOW };
+    const totals = { n: toNumber(r.n), successes: toNumber(r.s), cost: toNumber(r.cost ?? 0), median: null };
+    entry[toNumber(r.recent) === 1 ? "recent" : "previous"] = totals;
+    result.set(r.skill_id, entry);
   }
+
+  const where = "skill_id = ? AND started_at >= ? AND started_at < ?";
+  const sampled = [...result].filter(([, { recent, previous }]) => recent.n >= minSample && previous.n >= minSample);
+  const requests: PercentileRequest[] = sampled.flatMap(([skillId, { recent, previous }]) => [
+    { scope: { where, params: [skillId, recentStart, recentEnd] }, count: recent.n, ps: [PROFILE_PERCENTILES.median] },
+    { scope: { where, params: [skillId, previousStart, recentStart] }, count: previous.n, ps: [PROFILE_PERCENTILES.median] },
+  ]);
+  const medians = await durationPercentilesBatch(query, requests);
+  sampled.forEach(([skillId, { recent, previous }], i) => {
+    result.set(skillId, {
+      recent: { ...recent, median: medians[2 * i][0] },
+      previous: { ...previous, median: medians[2 * i + 1][0] },
+    });
+  });
   return result;
 }
 

@@ -2,6 +2,7 @@ import { dialectOf, queryFor } from "../../../src/storage/sql-support";
 import { BUCKETS_PER_DECADE, ZERO_BUCKET } from "../../../src/report/log-buckets";
 import { loadReportData } from "../../../src/report/report-data";
 import { ReportService } from "../../../src/report/ReportService";
+import { ProfileService } from "../../../src/services/ProfileService";
 import { chooseGranularity, timeBucketKeys } from "../../../src/report/time-buckets";
 import { createTempDatabase, type TempDatabase } from "../../support/temp-database";
 import { at, DAY, finished, fixtureRows, seed } from "../services/seed";
@@ -149,5 +150,37 @@ describe("report pages from hand-made rows", () => {
     const html = await new ReportService(temp.dataSource).render();
     expect(html).toContain("No finished executions match this report.");
     expect(html).not.toContain('<section class="skill"');
+  });
+});
+
+describe("report percentiles and the stored profiles", () => {
+  let temp: TempDatabase;
+  beforeEach(async () => {
+    temp = await createTempDatabase();
+    const start = "2026-05-01T10:00:00.000Z";
+    await seed(
+      temp.dataSource,
+      Array.from({ length: 41 }, (_, i) => finished(i % 2 ? "a" : "b", at(start, i * 60_000), 10 + i)),
+    );
+  });
+  afterEach(async () => {
+    await temp.cleanup();
+  });
+
+  const median = async (filter = {}) =>
+    (await loadReportData(queryFor(temp.dataSource, dialectOf(temp.dataSource)), filter)).skills.get("a")!.median;
+
+  it("without a time range, a current profile's median is taken as stored; with a range, or once stale, computed", async () => {
+    // a: durations 11, 13, …, 49 (20 executions): median 30.
+    expect(await median()).toBe(30);
+    await new ProfileService(temp.dataSource).getSkillProfiles();
+    // A stored figure altered behind the markers' back shows that the report read it instead of the rows.
+    await temp.dataSource.query(`UPDATE skill_profiles SET median_duration_ms = 31.5 WHERE skill_id = 'a'`);
+    expect(await median()).toBe(31.5);
+    expect(await median({ from: "2026-05-01T00:00:00.000Z" })).toBe(30);
+    expect(await median({ skillId: "a" })).toBe(31.5);
+    // A new execution of a: the profile is no longer current, the median is computed from the rows again.
+    await seed(temp.dataSource, [finished("a", "2026-05-01T12:00:00.000Z", 51)]);
+    expect(await median()).toBe(31);
   });
 });
