@@ -185,7 +185,8 @@ export class ExecutionMetricsCollector {
    * replays rows a previous process left in the spill file, and — unless `setAsDefault: false` — becomes the
    * collector that decorators and `track()` record to.
    *
-   * @throws ConfigurationError for an invalid option; StorageError when the database cannot be opened.
+   * @throws ConfigurationError for an invalid option (a `database` file that is not SQLite too); StorageError
+   *   when the database cannot be opened.
    */
   static async create(options: CollectorOptions = {}): Promise<ExecutionMetricsCollector> {
     // Everything is checked before anything is opened: a bad option leaves no file, listener or connection.
@@ -220,7 +221,12 @@ export class ExecutionMetricsCollector {
     } catch (error) {
       await store?.close?.().catch(() => undefined);
       if (ownsDataSource && dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
-      throw StorageError.wrap(error, `Opening the metrics database failed`);
+      const wrapped = StorageError.wrap(error, `Opening the metrics database failed`);
+      // A path to a file that is not SQLite is a wrong option, not a failing database.
+      if (wrapped instanceof StorageError && wrapped.driverCode === "SQLITE_NOTADB") {
+        throw ConfigurationError.notADatabase(String(dataSource.options.database), wrapped.cause);
+      }
+      throw wrapped;
     }
   }
 

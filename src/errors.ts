@@ -212,6 +212,18 @@ export class ConfigurationError extends SkillMetricsError {
   }
 
   /**
+   * The `database` file exists and is not a SQLite database (code `SKILL_METRICS_NOT_A_DATABASE`); `cause` is the
+   * driver's error. The file is left as it was.
+   */
+  static notADatabase(file: string, cause: unknown): ConfigurationError {
+    return new ConfigurationError(
+      `Invalid option "database": ${file} is not a SQLite database (the driver says: file is not a database). ` +
+        "Name a new file (it is created and migrated) or an existing skill-metrics database.",
+      { cause, code: "SKILL_METRICS_NOT_A_DATABASE" },
+    );
+  }
+
+  /**
    * TypeORM refused to build a DataSource from the `dataSource` options, e.g. because its driver package is not
    * installed (code `SKILL_METRICS_INVALID_OPTION`); `cause` is TypeORM's error.
    */

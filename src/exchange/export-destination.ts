@@ -54,6 +54,12 @@ export async function openDestination(
 /** How a path is written: through (as it is), or replaced atomically at `path` (the link's target, if any). */
 type ResolvedDestination = { kind: "through" } | { kind: "replace"; path: string };
 
+/** The names of this process's standard output and error, for {@link openThrough}'s fallback. */
+const STANDARD_STREAM_PATHS = new Map<string, () => Writable>([
+  ...["/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"].map((name) => [name, () => process.stdout as Writable] as const),
+  ...["/dev/stderr", "/dev/fd/2", "/proc/self/fd/2"].map((name) => [name, () => process.stderr as Writable] as const),
+]);
+
 /** Paths whose files are the process's or the kernel's: written through even when they resolve to a file. */
 const SPECIAL_PREFIXES = ["/dev/", "/proc/"];
 
@@ -140,7 +146,16 @@ async function openFile(destination: string, finalPath: string): Promise<Destina
  * stays in place; a terminal or pipe has no position), never created, truncated or renamed.
  */
 async function openThrough(destination: string): Promise<DestinationWriter> {
-  const handle = await openHandle(destination, constants.O_WRONLY | constants.O_APPEND | constants.O_NOCTTY, destination);
+  let handle: FileHandle;
+  try {
+    handle = await openHandle(destination, constants.O_WRONLY | constants.O_APPEND | constants.O_NOCTTY, destination);
+  } catch (error) {
+    // Linux cannot open /proc/self/fd/N when N is a socket (ENXIO), which is what a parent process written in
+    // Node gives its child as stdout/stderr: the standard stream is then written as the stream it is.
+    const standard = STANDARD_STREAM_PATHS.get(path.resolve(destination));
+    if (standard !== undefined && (error as { cause?: NodeJS.ErrnoException }).cause?.code === "ENXIO") return wrapWritable(standard(), false);
+    throw error;
+  }
   return handleWriter(handle, destination, {
     async commit(_handle, close) {
       try {

@@ -92,6 +92,18 @@ function countRows(file: string): Promise<number> {
   });
 }
 
+/** The names in sqlite_master of a file, read by the test's own sqlite3 (read-write without create, as countRows). */
+function tablesOf(file: string): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const db = new sqlite3.Database(file, sqlite3.OPEN_READWRITE, (error) => {
+      if (error) return reject(error);
+      db.all("SELECT name FROM sqlite_master ORDER BY name", (queryError: Error | null, rows: { name: string }[]) => {
+        db.close(() => (queryError ? reject(queryError) : resolve(rows.map((row) => row.name))));
+      });
+    });
+  });
+}
+
 function sql(file: string, statements: string): Promise<void> {
   return new Promise((resolve, reject) => {
     const db = new sqlite3.Database(file, (error) => {
@@ -319,6 +331,30 @@ const CASES: Case[] = [
     after: (dir) => onlyFiles(dir, ["m.db"]),
   },
   {
+    name: "--out /dev/stdout is written through to standard output; /dev/stdout stays a link",
+    args: ["export", "--db", "m.db", "--format", "ndjson", "--out", "/dev/stdout"],
+    code: 0,
+    stderr: "",
+    after: async (dir, run, seeded) => {
+      const lines = run.stdout.trimEnd().split("\n");
+      // The 12 records, then the summary line (stdout is the destination and the summary's stream alike).
+      expect(lines).toHaveLength(SEEDED + 1);
+      expect(JSON.parse(lines[0])).toMatchObject({ skill_id: "alpha" });
+      expect(lines[SEEDED]).toMatch(/^Wrote 12 executions \(\d+ bytes\) to \/dev\/stdout$/);
+      expect(lstatSync("/dev/stdout").isSymbolicLink()).toBe(true);
+      // The run above had a socket as stdout (Node's spawn); a shell pipe and a shell redirection work alike.
+      const piped = spawnSync("sh", ["-c", '"$0" "$1" export --db m.db --format ndjson --out /dev/stdout | cat', process.execPath, BIN], { cwd: dir, env: childEnv(), encoding: "utf8" });
+      expect([piped.status, piped.stderr]).toEqual([0, ""]);
+      expect(piped.stdout.trimEnd().split("\n")).toHaveLength(SEEDED + 1);
+      const redirected = spawnSync("sh", ["-c", '"$0" "$1" export --db m.db --format ndjson --out /dev/stdout > redirected.ndjson', process.execPath, BIN], { cwd: dir, env: childEnv(), encoding: "utf8" });
+      expect([redirected.status, redirected.stderr]).toEqual([0, ""]);
+      expect(readFileSync(join(dir, "redirected.ndjson"), "utf8").trimEnd().split("\n")).toHaveLength(SEEDED + 1);
+      rmSync(join(dir, "redirected.ndjson"));
+      await databaseIntact(dir, seeded);
+      onlyFiles(dir, ["m.db"]);
+    },
+  },
+  {
     name: "--out into a missing directory fails without creating it",
     args: ["export", "--db", "m.db", "--out", "nodir/x.csv"],
     code: 2,
@@ -366,10 +402,11 @@ const CASES: Case[] = [
     code: 2,
     stderr:
       'skill-metrics: other.db has no skill-metrics schema: run "skill-metrics migrate --db other.db" if it is meant to hold metrics, or name another database',
-    after: (dir) => {
+    after: async (dir) => {
       const header = readFileSync(join(dir, "other.db")).subarray(0, 20);
       expect(header[18]).toBe(1); // still a rollback-journal database, not WAL
       onlyFiles(dir, ["m.db", "other.db"]);
+      expect(await tablesOf(join(dir, "other.db"))).toEqual(["notes"]); // no skill-metrics table added
     },
   },
   {
@@ -563,6 +600,58 @@ const CASES: Case[] = [
       expect(run.stdout).toContain("Imported 2, skipped 0 (already present), invalid 1.");
       expect(run.stdout).toMatch(/\n\s*3\s+\(record\)\s+fieldTooLong\s+has a cell longer than 4194304 UTF-16 code units/);
       await imported(2, ["cell.csv"])(dir, run, seeded);
+    },
+  },
+
+  ...(
+    [
+      ["CSV", "ts.csv", csvOf],
+      ["JSON", "ts.json", jsonOf],
+      ["NDJSON", "ts.ndjson", ndjsonOf],
+    ] as const
+  ).map(
+    ([format, file, encode]): Case => ({
+      name: `${format} with a timestamp whose offset carries it past year 9999: that record refused, naming the value`,
+      setup: (dir) => writeFileSync(join(dir, file), encode([rec(1), { ...rec(2), completed_at: "9999-12-31T23:59:59-01:00" }, rec(3)])),
+      args: ["import", file, "--db", "i.db"],
+      code: 2,
+      stderr: "",
+      after: async (dir, run, seeded) => {
+        expect(run.stdout).toContain("Imported 2, skipped 0 (already present), invalid 1.");
+        expect(run.stdout).toMatch(/\n\s*\d+\s+completed_at\s+isoInstant\s+.*years 0000-9999 UTC, got "9999-12-31T23:59:59-01:00"/);
+        await imported(2, [file])(dir, run, seeded);
+      },
+    }),
+  ),
+  ...(
+    [
+      ["JSON", "unknown.json", jsonOf],
+      ["NDJSON", "unknown.ndjson", ndjsonOf],
+    ] as const
+  ).map(
+    ([format, file, encode]): Case => ({
+      name: `${format} record with an unknown key: that record refused, the rest imported`,
+      setup: (dir) => writeFileSync(join(dir, file), encode([rec(1), { ...rec(2), bogus: 1 }, rec(3)])),
+      args: ["import", file, "--db", "i.db"],
+      code: 2,
+      stderr: "",
+      after: async (dir, run, seeded) => {
+        expect(run.stdout).toContain("Imported 2, skipped 0 (already present), invalid 1.");
+        expect(run.stdout).toMatch(/\n\s*\d+\s+bogus\s+unknownField\s+is not a column of execution_metrics/);
+        await imported(2, [file])(dir, run, seeded);
+      },
+    }),
+  ),
+  {
+    name: "JSON element longer than the record limit (8 Mi UTF-16 units): that record refused, the rest imported",
+    setup: (dir) => writeFileSync(join(dir, "long.json"), jsonOf([rec(1), { ...rec(2), notes: "n".repeat(9 * 1024 * 1024) }, rec(3)])),
+    args: ["import", "long.json", "--db", "i.db"],
+    code: 2,
+    stderr: "",
+    after: async (dir, run, seeded) => {
+      expect(run.stdout).toContain("Imported 2, skipped 0 (already present), invalid 1.");
+      expect(run.stdout).toMatch(/\n\s*\d+\s+\(record\)\s+recordTooLong\s+is longer than 8388608 UTF-16 code units/);
+      await imported(2, ["long.json"])(dir, run, seeded);
     },
   },
 

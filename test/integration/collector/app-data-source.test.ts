@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DataSource } from "typeorm";
 import { ExecutionMetricsCollector } from "../../../src/ExecutionMetricsCollector";
-import { ConfigurationError, SkillMetricsError, StorageError } from "../../../src/errors";
+import { ConfigurationError, SkillMetricsError } from "../../../src/errors";
 import { SKILL_METRICS_ENTITIES, SKILL_METRICS_MIGRATIONS } from "../../../src/storage/data-source";
 import { isDataSourceLike } from "../../../src/storage/data-source-like";
 import { getDefaultSink, setDefaultSink } from "../../../src/tracking/default-sink";
@@ -169,13 +169,14 @@ describe("create({ dataSource }) with the application's own DataSource", () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it("database pointing at a file that is not SQLite: a StorageError with the driver's error as cause; the file is untouched", async () => {
+  it("database pointing at a file that is not SQLite: a ConfigurationError naming the file, the driver's error as cause; the file is untouched", async () => {
     const notes = join(dir, "notes.txt");
     const text = "shopping list\n- milk\n- skill metrics\n".repeat(40);
     writeFileSync(notes, text);
     const error = await refusal(ExecutionMetricsCollector.create({ database: notes, spillPath: null }));
-    expect(error).toBeInstanceOf(StorageError);
-    expect((error as StorageError).driverCode).toBe("SQLITE_NOTADB");
+    expect(error).toBeInstanceOf(ConfigurationError);
+    expect(error.code).toBe("SKILL_METRICS_NOT_A_DATABASE");
+    expect(error.message).toContain(`Invalid option "database": ${notes} is not a SQLite database`);
     // The driver's own error (from the native addon, so of another realm than jest's Error: checked by shape).
     expect((error.cause as { code?: string }).code).toBe("SQLITE_NOTADB");
     expect((error.cause as Error).message).toContain("file is not a database");

@@ -2,7 +2,8 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Injectable, Module, SetMetadata } from "@nestjs/common";
+import { type CallHandler, type CanActivate, Controller, Get, Injectable, Module, type NestInterceptor, Post, SetMetadata, UseGuards, UseInterceptors } from "@nestjs/common";
+import { GUARDS_METADATA, INTERCEPTORS_METADATA, METHOD_METADATA, PATH_METADATA } from "@nestjs/common/constants";
 import { NestFactory, Reflector } from "@nestjs/core";
 import { getDataSourceToken, TypeOrmModule } from "@nestjs/typeorm";
 import type { DataSource } from "typeorm";
@@ -37,6 +38,39 @@ class ReportService {
   async lookup(id: number): Promise<number> {
     await new Promise((resolve) => setImmediate(resolve));
     return id * 2;
+  }
+}
+
+class AllowGuard implements CanActivate {
+  canActivate(): boolean {
+    return true;
+  }
+}
+
+class PassInterceptor implements NestInterceptor {
+  intercept(_context: unknown, next: CallHandler) {
+    return next.handle();
+  }
+}
+
+/** Nest's route, guard and interceptor decorators below and above @TrackExecution, in both orders. */
+@Controller("reports")
+class ReportController {
+  @Get("summary")
+  @UseGuards(AllowGuard)
+  @TrackExecution("controller_summary")
+  @UseInterceptors(PassInterceptor)
+  @SetMetadata(ROLE, "viewer")
+  summary(): string {
+    return "summary";
+  }
+
+  @TrackExecution()
+  @Post("rebuild")
+  @UseInterceptors(PassInterceptor)
+  @UseGuards(AllowGuard)
+  rebuild(): string {
+    return "rebuilt";
   }
 }
 
@@ -99,6 +133,32 @@ describe("SkillMetricsModule (skill-metrics/nestjs)", () => {
     expect(existsSync(spillPath)).toBe(false);
     expect(getDefaultSink()).toBeNull();
     expect(rows(database)).toBe("ReportService.lookup|success|1\nreport_summarize|success|501");
+  });
+
+  it("@TrackExecution stacks with route, guard and interceptor decorators in any order: Nest still finds their metadata", async () => {
+    const reflector = new Reflector();
+    const { summary, rebuild } = ReportController.prototype;
+    // Below the tracker (applied first) and above it (applied after), on both handlers.
+    expect(reflector.get(PATH_METADATA, summary)).toBe("summary");
+    expect(reflector.get(METHOD_METADATA, summary)).toBe(0); // RequestMethod.GET
+    expect(reflector.get(GUARDS_METADATA, summary)).toEqual([AllowGuard]);
+    expect(reflector.get(INTERCEPTORS_METADATA, summary)).toEqual([PassInterceptor]);
+    expect(reflector.get(ROLE, summary)).toBe("viewer");
+    expect(reflector.get(PATH_METADATA, rebuild)).toBe("rebuild");
+    expect(reflector.get(METHOD_METADATA, rebuild)).toBe(1); // RequestMethod.POST
+    expect(reflector.get(GUARDS_METADATA, rebuild)).toEqual([AllowGuard]);
+    expect(reflector.get(INTERCEPTORS_METADATA, rebuild)).toEqual([PassInterceptor]);
+
+    // ...and the handlers are still tracked.
+    const database = join(dir, "routes.db");
+    @Module({ imports: [typeormModule(database), SkillMetricsModule.forRoot({ spillPath: null })] })
+    class RoutesModule {}
+    const app = await NestFactory.createApplicationContext(RoutesModule, { logger: false });
+    const controller = new ReportController();
+    expect(controller.summary()).toBe("summary");
+    expect(controller.rebuild()).toBe("rebuilt");
+    await app.close();
+    expect(rows(database)).toBe("ReportController.rebuild|success|1\ncontroller_summary|success|1");
   });
 
   it("forRoot({ dataSourceName }): records into a named @nestjs/typeorm DataSource", async () => {

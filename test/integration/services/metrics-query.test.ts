@@ -147,6 +147,11 @@ describe("MetricsQueryService.getMetrics", () => {
     ["empty status list", { status: [] }, "status"],
     ["date without zone", { from: "2026-03-01T00:00:00" }, "from"],
     ["invalid Date", { to: new Date("nope") }, "to"],
+    // Issue 16: Date objects get the same 0000-9999 UTC range check as text.
+    ["Date past year 9999 UTC", { to: new Date(253402300800000) }, "to"],
+    ["Date before year 0000", { from: new Date(-62167219200001) }, "from"],
+    ["offset carrying past year 9999", { to: "9999-12-31T23:59:59-01:00" }, "to"],
+    ["day that does not exist", { from: "2026-02-30T00:00:00Z" }, "from"],
     ["order", { order: "newest" as never }, "order"],
     ["empty tags", { tags: [] }, "tags"],
     ["tagMatch", { tags: ["x"], tagMatch: "some" as never }, "tagMatch"],
