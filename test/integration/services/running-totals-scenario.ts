@@ -29,7 +29,7 @@ function random(seedValue: number): () => number {
  * `count` finished records of `skillId` over the 30 days before NOW, durations in [baseMs, baseMs·(1 + spread)),
  * every optional column sometimes null.
  */
-function records(skillId: string, count: number, seedValue: number, baseMs: number, spread = 1): Record<string, unknown>[] {
+export function records(skillId: string, count: number, seedValue: number, baseMs: number, spread = 1): Record<string, unknown>[] {
   const next = random(seedValue);
   const categories = ["api_error", "timeout", null, "validation_error"];
   return Array.from({ length: count }, (_, i) => {
@@ -120,7 +120,7 @@ async function expectedFromRows(dataSource: DataSource): Promise<Map<string, Rec
  * Every field of every profile equal to the rows' figures, and no other profile. Numbers to 1e-11 relative: the
  * one-pass variance is within ~2e-12 (README, Statistics); everything else is far closer.
  */
-async function expectProfilesMatchRows(dataSource: DataSource, profiles: SkillProfile[]): Promise<void> {
+export async function expectProfilesMatchRows(dataSource: DataSource, profiles: SkillProfile[]): Promise<void> {
   const expected = await expectedFromRows(dataSource);
   expect(profiles.map((p) => p.skillId).sort()).toEqual([...expected.keys()].sort());
   for (const profile of profiles) {
@@ -143,7 +143,7 @@ async function expectProfilesMatchRows(dataSource: DataSource, profiles: SkillPr
 }
 
 /** Whether every skill's stored running totals are exact (no recount pending). */
-async function totalsExact(dataSource: DataSource): Promise<boolean[]> {
+export async function totalsExact(dataSource: DataSource): Promise<boolean[]> {
   const rows: { totals_exact: unknown }[] = await dataSource.query(`SELECT totals_exact FROM skill_changes ORDER BY skill_id`);
   return rows.map((r) => truthy(r.totals_exact));
 }
