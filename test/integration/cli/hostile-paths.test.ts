@@ -530,6 +530,27 @@ const CASES: Case[] = [
     },
   },
   {
+    name: "NDJSON with a malformed line, non-strict: that line reported invalid at its line, the others imported",
+    setup: (dir) => writeFileSync(join(dir, "broken.ndjson"), ndjsonOf([rec(1), rec(2), rec(3)]).replace('{"execution_id"', '{"execution_id":,')),
+    args: ["import", "broken.ndjson", "--db", "i.db", "--json"],
+    code: 2,
+    stderr: "",
+    after: async (dir, run, seeded) => {
+      const report = JSON.parse(run.stdout) as { imported: number; invalid: { line: number; rule: string }[] };
+      expect(report.imported).toBe(2);
+      expect(report.invalid).toEqual([expect.objectContaining({ line: 1, rule: "json" })]);
+      await imported(2, ["broken.ndjson"])(dir, run, seeded);
+    },
+  },
+  {
+    name: "NDJSON with a malformed line, strict: refused, nothing written",
+    setup: (dir) => writeFileSync(join(dir, "broken.ndjson"), ndjsonOf([rec(1), rec(2)]).replace('{"execution_id"', '{"execution_id":,')),
+    args: ["import", "broken.ndjson", "--db", "i.db", "--strict"],
+    code: 2,
+    stderr: /^skill-metrics: .*strict import: nothing was written.*line 1/,
+    after: imported(0, ["broken.ndjson"]),
+  },
+  {
     name: "NDJSON with an invalid UTF-8 byte: stops with its byte offset and line",
     setup: (dir) => {
       const text = ndjsonOf([rec(1), rec(2)]);
