@@ -10,6 +10,8 @@ import {
   SKILL_METRICS_MIGRATIONS,
 } from "../../../src/storage/data-source";
 import { SqlMetricStore } from "../../../src/storage/SqlMetricStore";
+import { queryFor } from "../../../src/storage/sql-support";
+import { storeRecounts } from "../../../src/services/skill-totals";
 import { validateMetricRecord } from "../../../src/validation/validate-record";
 import { expectProfilesMatchRows, records, runRunningTotalsScenario, totalsExact } from "./running-totals-scenario";
 import { seed } from "./seed";
@@ -56,6 +58,35 @@ describe("running totals (SQLite): profiles equal the stored rows after inserts,
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("a recount is stored only while the skill's version is the one it read: a write since then keeps it to recount", async () => {
+    const dataSource = await openDatabase(createDataSource({ database: ":memory:" }));
+    try {
+      await seed(dataSource, records("a", 20, 21, 40));
+      await dataSource.query(`DELETE FROM execution_metrics WHERE execution_id IN
+        (SELECT execution_id FROM execution_metrics ORDER BY execution_id LIMIT 1)`);
+      const [{ version }] = await dataSource.query(`SELECT version FROM skill_changes WHERE skill_id = 'a'`);
+      const recount = (at: number) => ({
+        skillId: "a",
+        version: at,
+        aggregate: undefined,
+        categories: { made_up: 99 },
+      });
+      const query = queryFor(dataSource, "sqlite");
+      // A version some write has already moved past: nothing is stored.
+      await storeRecounts(query, [recount(version - 1)], "sqlite");
+      expect(await totalsExact(dataSource)).toEqual([false]);
+      expect(await dataSource.query(`SELECT category FROM skill_failure_categories WHERE category = 'made_up'`)).toEqual([]);
+      // The current version: stored, categories replaced.
+      await storeRecounts(query, [recount(version)], "sqlite");
+      expect(await totalsExact(dataSource)).toEqual([true]);
+      expect(await dataSource.query(`SELECT category, n FROM skill_failure_categories WHERE skill_id = 'a'`)).toEqual([
+        { category: "made_up", n: 99 },
+      ]);
+    } finally {
+      await dataSource.destroy();
     }
   });
 });
