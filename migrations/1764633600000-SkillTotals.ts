@@ -11,6 +11,8 @@ import { type MigrationInterface, type QueryRunner, Table, TableIndex } from "ty
  *   stores the totals again, guarded by the version it read.
  * - Floating-point sums are compensated (Neumaier): each sum `x` has a companion `x_c` holding the rounding error of
  *   the additions, and the value is `x + x_c`, as exact as SQLite's own SUM, whatever the number of rows.
+ * - No value can make an insert fail: a value too large to add without a risk of overflow is not added and clears
+ *   totals_exact instead (see LIMITS).
  * - `skill_failure_categories(skill_id, category, n)`: the failures and timeouts of each skill by category,
  *   counted by an insert trigger the same way (a null category counts as "unknown").
  * - `IDX_execution_metrics_skill_started` gets status, total_duration_ms and api_calls_cost_usd appended after its
@@ -84,65 +86,110 @@ const OLD_SKILL_STARTED_COLUMNS = ["skill_id", "started_at", "execution_id"] as 
 const WINDOW_COLUMNS = ["status", "total_duration_ms", "api_calls_cost_usd"] as const;
 
 /**
- * Frozen: the total columns, each with how one finished row (`r`, a name prefix such as `NEW.`) adds to it and
- * how it combines: `count`/`sum` add (integers exactly), `real` sums are compensated, `last` keeps the maximum.
+ * Frozen: the total columns. `count`s add 0 or 1 per row; `sum`s add an integer column, `real`s a floating-point
+ * one (or its square) with Neumaier compensation; `last` keeps the latest start.
+ *
+ * No value may make an insert fail: PostgreSQL raises an error on a floating-point or bigint overflow (SQLite
+ * would store a NaN as NULL in a NOT NULL column). So a row's value is added only while its magnitude is below
+ * the kind's term limit, and a sum grows only while below its sum limit: every addition stays finite. A row
+ * with a larger value (a valid duration of 1e300 ms, say) adds nothing and clears totals_exact, so its skill is
+ * recounted from the rows, as after an update.
  */
 type TotalKind = "count" | "sum" | "real" | "last";
-const TOTALS: readonly (readonly [name: string, kind: TotalKind, term: (r: string) => string])[] = [
-  ["total", "count", () => "1"],
-  ["successful", "count", (r) => `CASE WHEN ${r}status = 'success' THEN 1 ELSE 0 END`],
-  ["failed", "count", (r) => `CASE WHEN ${r}status = 'failure' THEN 1 ELSE 0 END`],
-  ["timed", "count", (r) => `CASE WHEN ${r}total_duration_ms IS NULL THEN 0 ELSE 1 END`],
-  ["sum_duration", "real", (r) => `COALESCE(${r}total_duration_ms, 0)`],
-  ["sum_sq_duration", "real", (r) => `COALESCE(${r}total_duration_ms * ${r}total_duration_ms, 0)`],
-  ["api_calls", "sum", (r) => `${r}api_calls_count`],
-  ["cost", "real", (r) => `${r}api_calls_cost_usd`],
-  ["correctness_n", "count", (r) => `CASE WHEN ${r}correctness_score IS NULL THEN 0 ELSE 1 END`],
-  ["correctness_sum", "real", (r) => `COALESCE(${r}correctness_score, 0)`],
-  ["quality_n", "count", (r) => `CASE WHEN ${r}output_quality IS NULL THEN 0 ELSE 1 END`],
-  ["quality_sum", "real", (r) => `COALESCE(${r}output_quality, 0)`],
-  ["output_size_n", "count", (r) => `CASE WHEN ${r}output_size_bytes IS NULL THEN 0 ELSE 1 END`],
-  ["output_size_sum", "sum", (r) => `COALESCE(${r}output_size_bytes, 0)`],
-  ["feedback", "count", (r) => `CASE WHEN ${r}user_feedback_received THEN 1 ELSE 0 END`],
-  ["satisfaction_n", "count", (r) => `CASE WHEN ${r}user_satisfaction IS NULL THEN 0 ELSE 1 END`],
-  ["satisfaction_sum", "sum", (r) => `COALESCE(${r}user_satisfaction, 0)`],
-  ["budgeted", "count", (r) => `CASE WHEN ${r}latency_acceptable IS NULL THEN 0 ELSE 1 END`],
-  ["within_budget", "count", (r) => `CASE WHEN ${r}latency_acceptable THEN 1 ELSE 0 END`],
-  ["last_execution_at", "last", (r) => `${r}started_at`],
+interface Total {
+  readonly name: string;
+  readonly kind: TotalKind;
+  /** count: the 0/1 term; sum/real: the column added; last: the column kept. `r` is a prefix such as `NEW.`. */
+  readonly of: (r: string) => string;
+  /** real: add the square of the column. */
+  readonly squared?: boolean;
+}
+const TOTALS: readonly Total[] = [
+  { name: "total", kind: "count", of: () => "1" },
+  { name: "successful", kind: "count", of: (r) => `CASE WHEN ${r}status = 'success' THEN 1 ELSE 0 END` },
+  { name: "failed", kind: "count", of: (r) => `CASE WHEN ${r}status = 'failure' THEN 1 ELSE 0 END` },
+  { name: "timed", kind: "count", of: (r) => `CASE WHEN ${r}total_duration_ms IS NULL THEN 0 ELSE 1 END` },
+  { name: "sum_duration", kind: "real", of: (r) => `${r}total_duration_ms` },
+  { name: "sum_sq_duration", kind: "real", of: (r) => `${r}total_duration_ms`, squared: true },
+  { name: "api_calls", kind: "sum", of: (r) => `${r}api_calls_count` },
+  { name: "cost", kind: "real", of: (r) => `${r}api_calls_cost_usd` },
+  { name: "correctness_n", kind: "count", of: (r) => `CASE WHEN ${r}correctness_score IS NULL THEN 0 ELSE 1 END` },
+  { name: "correctness_sum", kind: "real", of: (r) => `${r}correctness_score` },
+  { name: "quality_n", kind: "count", of: (r) => `CASE WHEN ${r}output_quality IS NULL THEN 0 ELSE 1 END` },
+  { name: "quality_sum", kind: "real", of: (r) => `${r}output_quality` },
+  { name: "output_size_n", kind: "count", of: (r) => `CASE WHEN ${r}output_size_bytes IS NULL THEN 0 ELSE 1 END` },
+  { name: "output_size_sum", kind: "sum", of: (r) => `${r}output_size_bytes` },
+  { name: "feedback", kind: "count", of: (r) => `CASE WHEN ${r}user_feedback_received THEN 1 ELSE 0 END` },
+  { name: "satisfaction_n", kind: "count", of: (r) => `CASE WHEN ${r}user_satisfaction IS NULL THEN 0 ELSE 1 END` },
+  { name: "satisfaction_sum", kind: "sum", of: (r) => `${r}user_satisfaction` },
+  { name: "budgeted", kind: "count", of: (r) => `CASE WHEN ${r}latency_acceptable IS NULL THEN 0 ELSE 1 END` },
+  { name: "within_budget", kind: "count", of: (r) => `CASE WHEN ${r}latency_acceptable THEN 1 ELSE 0 END` },
+  { name: "last_execution_at", kind: "last", of: (r) => `${r}started_at` },
 ];
+
+/**
+ * Term and sum limits. Reals: a term below 1e290 (a squared column below 1e145), a sum below 1e300; even a
+ * statement of 10^9 terms stays below 1e300 + 1e299. Integers: a term below 2^31 (PostgreSQL's integer columns
+ * are below it anyway), a bigint sum below 4e18; 10^9 terms add at most 2.1e18, under bigint's 9.2e18.
+ */
+const LIMITS = { real: { term: "1e290", squared: "1e145", sum: "1e300" }, sum: { term: "2147483648", sum: "4e18" } };
+
+/** Whether row `r`'s value of `total` is within its term limit (null counts as 0). */
+function fits(total: Total, r: string): string {
+  const limit = total.kind === "real" ? (total.squared ? LIMITS.real.squared : LIMITS.real.term) : LIMITS.sum.term;
+  return `abs(COALESCE(${total.of(r)}, 0)) < ${limit}`;
+}
+
+/** What row `r` adds to `total`: its term, 0 for null or beyond the term limit. */
+function term(total: Total, r: string): string {
+  if (total.kind === "count" || total.kind === "last") return total.of(r);
+  const value = total.squared ? `${total.of(r)} * ${total.of(r)}` : total.of(r);
+  return `CASE WHEN ${fits(total, r)} THEN COALESCE(${value}, 0) ELSE 0 END`;
+}
+
+const ADDED = TOTALS.filter((t) => t.kind === "sum" || t.kind === "real");
+
+/** Whether every value of row `r` is within its term limit (the row's totals are then exact). */
+const rowFits = (r: string) => ADDED.map((t) => fits(t, r)).join(" AND ");
 
 /** The columns added to skill_changes, with their storage kind (each real sum has its `_c` companion). */
 type ColumnKind = "integer" | "real" | "text";
 const TOTAL_COLUMNS: readonly (readonly [string, ColumnKind])[] = TOTALS.flatMap(
-  ([name, kind]): [string, ColumnKind][] =>
+  ({ name, kind }): [string, ColumnKind][] =>
     kind === "real" ? [[name, "real"], [`${name}_c`, "real"]] : [[name, kind === "last" ? "text" : "integer"]],
 );
 
+const TOTAL_NAMES = TOTAL_COLUMNS.map(([name]) => name);
+
 /**
  * The SET list of the marker upsert: the existing totals (`old(column)`) plus the incoming ones (`add(column)`,
- * one row's or one statement's). A real sum s with companion c takes the term t by Neumaier's step:
- * s' = s + t, c' = c + (|s| ≥ |t| ? (s − s') + t : (t − s') + s).
+ * one row's or one statement's), and totals_exact (`yes`/`no`: the dialect's booleans) kept only while the
+ * incoming totals were exact and every sum is below its limit. A real sum s with companion c takes the term t by
+ * Neumaier's step: s' = s + t, c' = c + (|s| ≥ |t| ? (s − s') + t : (t − s') + s).
  */
-function addTotals(old: (column: string) => string, add: (column: string) => string): string {
-  return TOTALS.flatMap(([name, kind]) => {
+function addTotals(old: (column: string) => string, add: (column: string) => string, yes: string, no: string): string {
+  const sets = TOTALS.flatMap(({ name, kind }) => {
     const s = old(name);
     const t = add(name);
     if (kind === "last") return [`${name} = CASE WHEN ${s} IS NULL OR ${t} > ${s} THEN ${t} ELSE ${s} END`];
-    if (kind !== "real") return [`${name} = ${s} + ${t}`];
+    if (kind === "count") return [`${name} = ${s} + ${t}`];
+    const below = `abs(${s}) < ${LIMITS[kind].sum}`;
+    if (kind === "sum") return [`${name} = CASE WHEN ${below} THEN ${s} + ${t} ELSE ${s} END`];
     const c = old(`${name}_c`);
     return [
-      `${name} = ${s} + ${t}`,
-      `${name}_c = ${c} + CASE WHEN abs(${s}) >= abs(${t}) THEN (${s} - (${s} + ${t})) + ${t} ` +
-        `ELSE (${t} - (${s} + ${t})) + ${s} END`,
+      `${name} = CASE WHEN ${below} THEN ${s} + ${t} ELSE ${s} END`,
+      `${name}_c = CASE WHEN ${below} THEN ${c} + CASE WHEN abs(${s}) >= abs(${t}) THEN (${s} - (${s} + ${t})) + ${t} ` +
+        `ELSE (${t} - (${s} + ${t})) + ${s} END ELSE ${c} END`,
     ];
-  }).join(", ");
+  });
+  const within = ADDED.map(({ name, kind }) => `abs(${old(name)}) < ${LIMITS[kind as "sum" | "real"].sum}`);
+  const exact = [old("totals_exact"), add("totals_exact"), ...within].join(" AND ");
+  return [...sets, `totals_exact = CASE WHEN ${exact} THEN ${yes} ELSE ${no} END`].join(", ");
 }
 
-const TOTAL_NAMES = TOTALS.flatMap(([name, kind]) => (kind === "real" ? [name, `${name}_c`] : [name]));
-
-/** The inserted values of a new marker: the incoming totals, every companion 0. */
-function newTotals(value: (name: string, kind: TotalKind, term: (r: string) => string) => string): string {
-  return TOTALS.flatMap(([name, kind, term]) => (kind === "real" ? [value(name, kind, term), "0"] : [value(name, kind, term)])).join(", ");
+/** The inserted values of a new marker, one per TOTAL_NAMES column: `value(total)` each, every companion 0. */
+function newTotals(value: (total: Total) => string): string {
+  return TOTALS.flatMap((total) => (total.kind === "real" ? [value(total), "0"] : [value(total)])).join(", ");
 }
 
 const SQLITE_CATEGORY_TRIGGER = "trg_execution_metrics_failure_categories";
@@ -162,9 +209,9 @@ const SQLITE_CHANGES_TRIGGERS = [
    WHEN NEW.status <> 'running'
    BEGIN
      INSERT INTO skill_changes (skill_id, version, totals_exact, ${TOTAL_NAMES.join(", ")})
-       VALUES (NEW.skill_id, 1, 1, ${newTotals((_name, _kind, term) => term("NEW."))})
+       VALUES (NEW.skill_id, 1, CASE WHEN ${rowFits("NEW.")} THEN 1 ELSE 0 END, ${newTotals((total) => term(total, "NEW."))})
        ON CONFLICT (skill_id) DO UPDATE SET version = version + 1,
-         ${addTotals((column) => column, (column) => `excluded.${column}`)};
+         ${addTotals((column) => column, (column) => `excluded.${column}`, "1", "0")};
    END`,
   `CREATE TRIGGER ${SQLITE_CATEGORY_TRIGGER} AFTER INSERT ON execution_metrics
    WHEN NEW.status IN ('failure', 'timeout')
@@ -216,12 +263,12 @@ const POSTGRES_CHANGES_FUNCTION = `CREATE OR REPLACE FUNCTION skill_metrics_chan
 BEGIN
   IF TG_OP = 'INSERT' THEN
     INSERT INTO skill_changes (skill_id, version, totals_exact, ${TOTAL_NAMES.join(", ")})
-      SELECT skill_id, 1, true, ${newTotals((_name, kind, term) =>
-        kind === "last" ? `MAX(${term("")})` : `SUM(${term("")})`,
+      SELECT skill_id, 1, bool_and(${rowFits("")}), ${newTotals((total) =>
+        total.kind === "last" ? `MAX(${term(total, "")})` : `SUM(${term(total, "")})`,
       )}
       FROM changed_new WHERE status <> 'running' GROUP BY skill_id ORDER BY skill_id
       ON CONFLICT (skill_id) DO UPDATE SET version = skill_changes.version + 1,
-        ${addTotals((column) => `skill_changes.${column}`, (column) => `EXCLUDED.${column}`)};
+        ${addTotals((column) => `skill_changes.${column}`, (column) => `EXCLUDED.${column}`, "true", "false")};
     INSERT INTO skill_failure_categories (skill_id, category, n)
       SELECT skill_id, COALESCE(error_category, 'unknown'), COUNT(*) FROM changed_new
       WHERE status IN ('failure', 'timeout') GROUP BY 1, 2 ORDER BY 1, 2

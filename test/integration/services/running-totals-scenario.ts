@@ -128,7 +128,7 @@ export async function expectProfilesMatchRows(dataSource: DataSource, profiles: 
     for (const [field, value] of Object.entries(want)) {
       let actual: unknown = profile[field as keyof SkillProfile];
       if (actual instanceof Date) actual = actual.toISOString();
-      if (typeof value === "number" && typeof actual === "number" && !Number.isInteger(value)) {
+      if (typeof value === "number" && typeof actual === "number" && !Number.isSafeInteger(value)) {
         const scale = Math.max(Math.abs(value), 1e-300);
         expect({ field, skill: profile.skillId, close: Math.abs(actual - value) / scale <= 1e-11 }).toEqual({
           field,
@@ -173,11 +173,19 @@ export async function runRunningTotalsScenario(dataSource: DataSource): Promise<
        (SELECT execution_id FROM execution_metrics WHERE skill_id = 'c' ORDER BY execution_id LIMIT 3)`,
   );
   const running = { skill_id: "c", started_at: at(NOW, -DAY), status: "running" };
-  await seed(dataSource, [running, ...records("a", 40, 4, 50), ...records("d", 60, 5, 3)]);
-  expect(await totalsExact(dataSource)).toEqual([false, false, false, true]);
+  // Valid values too large to add without risking an overflow (a duration whose square nears 1e300, a cost of
+  // 1e295): stored all the same, never failing the insert; their skill is recounted from the rows.
+  const started = at(NOW, -2 * DAY);
+  const huge = [
+    { skill_id: "e", status: "success", started_at: started, completed_at: started, total_duration_ms: 1e150 },
+    { ...finished("e", started, 5), api_calls_cost_usd: 1e295 },
+    finished("e", started, 7),
+  ];
+  await seed(dataSource, [running, ...records("a", 40, 4, 50), ...records("d", 60, 5, 3), ...huge]);
+  expect(await totalsExact(dataSource)).toEqual([false, false, false, true, false]);
   await expectProfilesMatchRows(dataSource, await profiles.refresh());
   // The recounts were stored: the next refresh reads the totals again.
-  expect(await totalsExact(dataSource)).toEqual([true, true, true, true]);
+  expect(await totalsExact(dataSource)).toEqual([true, true, true, true, true]);
 
   // A running row finished later (an update), inserts after the recount, one skill emptied by deletes.
   await dataSource.query(
@@ -187,6 +195,27 @@ export async function runRunningTotalsScenario(dataSource: DataSource): Promise<
   await seed(dataSource, [...records("b", 25, 6, 1e6, 0.01), ...records("c", 5, 7, 7)]);
   await dataSource.query(`DELETE FROM execution_metrics WHERE skill_id = 'd'`);
   await expectProfilesMatchRows(dataSource, await profiles.getSkillProfiles());
-  expect((await profiles.getSkillProfiles()).map((p) => p.skillId)).toEqual(["a", "b", "c"]);
+  expect((await profiles.getSkillProfiles()).map((p) => p.skillId)).toEqual(["a", "b", "c", "e"]);
   await expectProfilesMatchRows(dataSource, await profiles.refresh());
+}
+
+/**
+ * Rows whose sums would overflow a double (two costs of 1.5e308, durations whose squares pass 1e308) are stored
+ * all the same: the totals never add them (PostgreSQL would raise an overflow error and fail the insert; SQLite
+ * would put a NaN into a NOT NULL column), and the skill is left to recount.
+ */
+export async function expectOverflowingRowsStored(dataSource: DataSource): Promise<void> {
+  const started = at(NOW, -DAY);
+  const row = (durationMs: number, cost: number) => ({
+    skill_id: "huge",
+    status: "success",
+    started_at: started,
+    completed_at: started,
+    total_duration_ms: durationMs,
+    api_calls_cost_usd: cost,
+  });
+  await seed(dataSource, [row(1e300, 1.5e308), row(1.7e308, 1.5e308)]);
+  const [{ n }] = await dataSource.query(`SELECT COUNT(*) AS n FROM execution_metrics WHERE skill_id = 'huge'`);
+  expect(Number(n)).toBe(2);
+  expect(await totalsExact(dataSource)).toEqual([false]);
 }

@@ -13,7 +13,13 @@ import { SqlMetricStore } from "../../../src/storage/SqlMetricStore";
 import { queryFor } from "../../../src/storage/sql-support";
 import { storeRecounts } from "../../../src/services/skill-totals";
 import { validateMetricRecord } from "../../../src/validation/validate-record";
-import { expectProfilesMatchRows, records, runRunningTotalsScenario, totalsExact } from "./running-totals-scenario";
+import {
+  expectOverflowingRowsStored,
+  expectProfilesMatchRows,
+  records,
+  runRunningTotalsScenario,
+  totalsExact,
+} from "./running-totals-scenario";
 import { seed } from "./seed";
 
 describe("running totals (SQLite): profiles equal the stored rows after inserts, feedback, deletes and updates", () => {
@@ -21,6 +27,15 @@ describe("running totals (SQLite): profiles equal the stored rows after inserts,
     const dataSource = await openDatabase(createDataSource({ database: ":memory:" }));
     try {
       await runRunningTotalsScenario(dataSource);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it("rows whose sums would overflow are stored, never added, their skill left to recount", async () => {
+    const dataSource = await openDatabase(createDataSource({ database: ":memory:" }));
+    try {
+      await expectOverflowingRowsStored(dataSource);
     } finally {
       await dataSource.destroy();
     }
