@@ -65,6 +65,9 @@ const TOTAL_FIELDS = [
   ["last_execution_at", "text"],
 ] as const satisfies readonly (readonly [keyof AggregateRow, "count" | "real" | "text"])[];
 
+/** Most skills a recount names in an IN list. */
+const MAX_LISTED_DIRTY = 500;
+
 /** What one skill's recount found, to be stored back while the skill's version is still `version`. */
 export interface TotalsRecount {
   readonly skillId: string;
@@ -118,7 +121,9 @@ export async function readSkillTotals(query: Query, scope: ProfileScope): Promis
 
   const recounts: TotalsRecount[] = [];
   if (dirty.size > 0) {
-    const dirtyScope = scopeOfSkills(scope, [...dirty.keys()]);
+    // Listed (an IN list) up to MAX_LISTED_DIRTY skills; beyond, the scope's every skill is read and the exact
+    // ones are left out below (a bound list can exceed a statement's variables).
+    const dirtyScope = dirty.size > MAX_LISTED_DIRTY ? scope : scopeOfSkills(scope, [...dirty.keys()]);
     const recounted = await aggregatePass(query, dirtyScope);
     const recountedCategories = await failureCategories(query, dirtyScope);
     const bySkill = new Map(recounted.map((a) => [a.skill_id, a]));

@@ -32,6 +32,21 @@ describe("running totals (SQLite): profiles equal the stored rows after inserts,
     }
   });
 
+  it("more skills to recount than an IN list names (600): every one recounted and stored", async () => {
+    const dataSource = await openDatabase(createDataSource({ database: ":memory:" }));
+    try {
+      const skills = Array.from({ length: 600 }, (_, i) => `s${String(i).padStart(3, "0")}`);
+      await seed(dataSource, skills.flatMap((skill, i) => records(skill, 2, 100 + i, 10)));
+      await dataSource.query(`UPDATE execution_metrics SET output_quality = 0.5`);
+      expect(new Set(await totalsExact(dataSource))).toEqual(new Set([false]));
+      const profiles = new ProfileService(dataSource, { clock: () => new Date("2026-06-15T12:00:00.000Z") });
+      await expectProfilesMatchRows(dataSource, await profiles.refresh());
+      expect(new Set(await totalsExact(dataSource))).toEqual(new Set([true]));
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
   it("rows whose sums would overflow are stored, never added, their skill left to recount", async () => {
     const dataSource = await openDatabase(createDataSource({ database: ":memory:" }));
     try {
