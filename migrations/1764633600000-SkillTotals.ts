@@ -134,10 +134,14 @@ const TOTALS: readonly Total[] = [
  */
 const LIMITS = { real: { term: "1e290", squared: "1e145", sum: "1e300" }, sum: { term: "2147483648", sum: "4e18" } };
 
-/** Whether row `r`'s value of `total` is within its term limit (null counts as 0). */
+/**
+ * Whether row `r`'s value of `total` is within its term limit (null counts as 0). Two comparisons rather than
+ * abs(): SQLite's abs() raises an error on the smallest 64-bit integer, which a raw INSERT could store.
+ */
 function fits(total: Total, r: string): string {
   const limit = total.kind === "real" ? (total.squared ? LIMITS.real.squared : LIMITS.real.term) : LIMITS.sum.term;
-  return `abs(COALESCE(${total.of(r)}, 0)) < ${limit}`;
+  const value = `COALESCE(${total.of(r)}, 0)`;
+  return `(${value} < ${limit} AND ${value} > -${limit})`;
 }
 
 /** What row `r` adds to `total`: its term, 0 for null or beyond the term limit. */

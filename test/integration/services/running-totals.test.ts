@@ -9,6 +9,7 @@ import {
   SKILL_METRICS_ENTITIES,
   SKILL_METRICS_MIGRATIONS,
 } from "../../../src/storage/data-source";
+import { EXECUTION_METRIC_COLUMNS } from "../../../src/model/execution-metric-columns";
 import { SqlMetricStore } from "../../../src/storage/SqlMetricStore";
 import { queryFor } from "../../../src/storage/sql-support";
 import { storeRecounts } from "../../../src/services/skill-totals";
@@ -51,6 +52,23 @@ describe("running totals (SQLite): profiles equal the stored rows after inserts,
     const dataSource = await openDatabase(createDataSource({ database: ":memory:" }));
     try {
       await expectOverflowingRowsStored(dataSource);
+    } finally {
+      await dataSource.destroy();
+    }
+  });
+
+  it("a raw INSERT of the smallest 64-bit integer into an integer column is stored (no abs() overflow in the trigger)", async () => {
+    const dataSource = await openDatabase(createDataSource({ database: ":memory:" }));
+    try {
+      await seed(dataSource, records("raw", 1, 31, 10));
+      const columns = EXECUTION_METRIC_COLUMNS.map((c) => c.name);
+      const values = columns.map((name) =>
+        name === "execution_id" ? "'0190f0e0-0000-7000-8000-000000000001'" : name === "api_calls_count" ? "-9223372036854775808" : name,
+      );
+      await dataSource.query(`INSERT INTO execution_metrics (${columns.join(", ")}) SELECT ${values.join(", ")} FROM execution_metrics`);
+      const [{ n }] = await dataSource.query(`SELECT COUNT(*) AS n FROM execution_metrics WHERE skill_id = 'raw'`);
+      expect(n).toBe(2);
+      expect(await totalsExact(dataSource)).toEqual([false]);
     } finally {
       await dataSource.destroy();
     }
