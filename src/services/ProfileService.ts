@@ -1,5 +1,5 @@
 import type { DataSource } from "typeorm";
-import { openReadSnapshot, type ReadSnapshot } from "../storage/read-snapshot";
+import { openReadSnapshot } from "../storage/read-snapshot";
 import { serializeWrite } from "../storage/write-queue";
 import { SkillProfile } from "../storage/entities/SkillProfile.entity";
 import { type Dialect, dialectOf } from "../storage/dialect";
@@ -9,7 +9,6 @@ import {
   profileScope,
   retrendRecords,
   scopeOfSkills,
-  type SkillWindows,
   trendWindows,
 } from "./profile-computation";
 import {
@@ -18,9 +17,8 @@ import {
   isProfiled,
   markProfiled,
   readChangeMarkers,
-  sameVersions,
 } from "./profile-freshness";
-import { readSkillTotals, type SkillTotals, storeRecounts, type TotalsRecount } from "./skill-totals";
+import { readSkillTotals, storeRecounts, type TotalsRecount } from "./skill-totals";
 import { type ProfileServiceOptions, resolveProfileOptions } from "./profile-options";
 import { type ProfileRecord, readProfileRecords, writeProfileRecords } from "./profile-table";
 
@@ -145,21 +143,18 @@ export class ProfileService {
   /**
    * The records of a refresh at `now`, from one consistent state of the database.
    *
-   * Two read snapshots in parallel (both cores): the running totals (and the recount of any skill whose totals an
-   * update or delete cleared) on the first; the trend windows on the second. They agree unless a write of a
-   * finished execution committed between their first reads, which the change markers (read on both, bumped in
-   * the writer's transaction) tell; then the windows are read again on the first snapshot. Everything after
-   * (exact deviations, percentiles, which need the counts) reads the first snapshot, so a profile is one state.
+   * Everything is read on one read snapshot, so a profile is one state: the markers, the stored profiles, the
+   * running totals (and the recount of any skill whose totals an update or delete cleared), the trend windows,
+   * then the exact deviations and percentiles, which need the counts.
    */
   private async computeRecords(
     now: Date,
     skillId?: string,
   ): Promise<{ records: ProfileRecord[]; markers: Map<string, ChangeMarker>; recounts: TotalsRecount[] }> {
     const scope = profileScope(now, this.options.trendWindowMillis, skillId);
-    const first = await openReadSnapshot(this.dataSource);
-    let second: ReadSnapshot | null = null;
+    const snapshot = await openReadSnapshot(this.dataSource);
     try {
-      const query = snapshotQuery(first, this.dialect);
+      const query = snapshotQuery(snapshot, this.dialect);
       // Read before the executions: on a snapshot that is not consistent, a write landing in between then leaves
       // the marker behind the profile (recomputed once more later), never ahead of it (stale taken as current).
       const markers = await readChangeMarkers(query, skillId);
@@ -170,26 +165,10 @@ export class ProfileService {
       const changed = [...markers.keys()].filter((id) => !kept.has(id));
       if (changed.length > MAX_LISTED_SKILLS) unchanged = [];
       const totalsScope = unchanged.length === 0 ? scope : changed.length === 0 ? null : scopeOfSkills(scope, changed);
-      const totalsOf = (q: Query): Promise<SkillTotals> =>
-        totalsScope ? readSkillTotals(q, totalsScope) : Promise.resolve({ aggregates: [], categories: new Map(), recounts: [] });
-      let totals: SkillTotals;
-      let windows: Map<string, SkillWindows>;
-      if (first.consistent) {
-        second = await openReadSnapshot(this.dataSource);
-        const secondQuery = snapshotQuery(second, this.dialect);
-        let secondMarkers: Map<string, ChangeMarker> | undefined;
-        [totals, windows] = await Promise.all([
-          totalsOf(query),
-          readChangeMarkers(secondQuery, skillId).then(async (read) => {
-            secondMarkers = read;
-            return trendWindows(secondQuery, scope, this.options.trendMinSample);
-          }),
-        ]);
-        if (!sameVersions(markers, secondMarkers!)) windows = await trendWindows(query, scope, this.options.trendMinSample);
-      } else {
-        totals = await totalsOf(query);
-        windows = await trendWindows(query, scope, this.options.trendMinSample);
-      }
+      const totals = totalsScope
+        ? await readSkillTotals(query, totalsScope)
+        : { aggregates: [], categories: new Map<string, Record<string, number>>(), recounts: [] };
+      const windows = await trendWindows(query, scope, this.options.trendMinSample);
       const records = await computeProfileRecords({
         query,
         now,
@@ -201,8 +180,7 @@ export class ProfileService {
       records.push(...retrendRecords(now, unchanged, windows, this.options));
       return { records, markers, recounts: totals.recounts };
     } finally {
-      await second?.close();
-      await first.close();
+      await snapshot.close();
     }
   }
 

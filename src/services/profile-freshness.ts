@@ -32,13 +32,6 @@ export function isProfiled(marker: ChangeMarker | undefined): boolean {
   return marker !== undefined && marker.profiledVersion === marker.version;
 }
 
-/** Whether two reads of the markers saw the same writes: the same skills at the same versions. */
-export function sameVersions(a: ReadonlyMap<string, ChangeMarker>, b: ReadonlyMap<string, ChangeMarker>): boolean {
-  if (a.size !== b.size) return false;
-  for (const [skillId, marker] of a) if (b.get(skillId)?.version !== marker.version) return false;
-  return true;
-}
-
 /**
  * Records that the profiles just written were computed at `markers` (read in the same snapshot as the
  * profiles, before them). Run it in the transaction that writes the profiles: two refreshes then commit their

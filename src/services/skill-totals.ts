@@ -180,7 +180,7 @@ async function storedCategories(query: Query, scope: ProfileScope): Promise<Map<
 }
 
 /** skill → { category → count } from (skill, category, count) triples, each skill's keys in code-unit order. */
-export function groupCategories(triples: Iterable<readonly [string, string, number]>): Map<string, Record<string, number>> {
+function groupCategories(triples: Iterable<readonly [string, string, number]>): Map<string, Record<string, number>> {
   const bySkill = new Map<string, [string, number][]>();
   for (const [skill, category, n] of triples) {
     const list = bySkill.get(skill) ?? [];

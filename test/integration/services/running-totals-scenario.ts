@@ -1,4 +1,5 @@
 import type { DataSource } from "typeorm";
+import { SeededRandom } from "../../../src/demo/seeded-random";
 import { MetricsQueryService } from "../../../src/services/MetricsQueryService";
 import { ProfileService } from "../../../src/services/ProfileService";
 import type { SkillProfile } from "../../../src/storage/entities/SkillProfile.entity";
@@ -13,24 +14,13 @@ import { at, DAY, finished, seed } from "./seed";
 
 const NOW = "2026-06-15T12:00:00.000Z";
 
-/** mulberry32: the same rows on every run and database. */
-function random(seedValue: number): () => number {
-  let a = seedValue >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /**
  * `count` finished records of `skillId` over the 30 days before NOW, durations in [baseMs, baseMs·(1 + spread)),
  * every optional column sometimes null.
  */
 export function records(skillId: string, count: number, seedValue: number, baseMs: number, spread = 1): Record<string, unknown>[] {
-  const next = random(seedValue);
+  const random = new SeededRandom(seedValue);
+  const next = () => random.next();
   const categories = ["api_error", "timeout", null, "validation_error"];
   return Array.from({ length: count }, (_, i) => {
     const roll = next();
